@@ -1,0 +1,228 @@
+"""Training throughput of our ST-GCN against PaddleVideo's formulation; prints one JSON line.
+
+Each configuration (model x runtime x batch size) runs in its own subprocess, so memory starts clean and the
+thread count is set before paddle is imported. A step is forward + cross entropy + backward + Momentum
+(momentum 0.9, L2 1e-4) on random inputs of shape (batch, channels, window, 25, 1) (the FSD-30 shape by
+default; values do not change the work done). Throughput is batch / median step time.
+
+Configurations:
+- ours_learnable, ours_spatial: paddlevideo's STGCN, under our runtime (``import paddlevideo`` first, which
+  sets MKL_DEBUG_CPU_TYPE=5 on AMD and OMP_NUM_THREADS).
+- reference_stock: benchmarks/paddlevideo_reference.py (PaddleVideo's formulation) under Paddle's stock
+  runtime: paddle imported first, no MKL_DEBUG_CPU_TYPE, PADDLEVIDEO_NO_CPU_TUNING=1, OMP_NUM_THREADS=threads.
+- reference_ours: the same model under our runtime, so ours / reference_ours isolates the formulation and
+  ours / reference_stock is the end-to-end gain.
+
+GFLOP/s counts the FLOPs of PaddleVideo's formulation (convolutions, graph matmuls and the head; 2 x MACs,
+training = 3 x forward) for every configuration, as a common yardstick. ``--ddp`` adds our learnable model
+trained with paddle.DataParallel by 2 processes x 1 thread (benchmarks/ddp_train_worker.py, gloo on CPU) at
+the same global batch.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = {  # name: (model, runtime)
+    'ours_learnable': ('learnable', 'ours'),
+    'ours_spatial': ('spatial', 'ours'),
+    'reference_stock': ('reference', 'stock'),
+    'reference_ours': ('reference', 'ours'),
+}
+NUM_JOINTS = 25
+NUM_CLASSES = 30
+# (in, out, stride) of PaddleVideo's ten blocks; in=None is the input channels. Blocks 1-3, 5-6, 8-9 keep
+# the identity residual, blocks 4 and 7 have a 1x1 convolution on it, block 0 has none.
+BLOCKS = [(None, 64, 1), (64, 64, 1), (64, 64, 1), (64, 64, 1), (64, 128, 2), (128, 128, 1), (128, 128, 1),
+          (128, 256, 2), (256, 256, 1), (256, 256, 1)]
+
+
+def macs_per_sample(window, channels, V, num_classes, num_subsets=3, temporal_kernel=9):
+    """Multiply-accumulates of one forward pass of PaddleVideo's ST-GCN on one (channels, window, V, 1) sample."""
+    macs, t = 0, window
+    for i, (cin, cout, stride) in enumerate(BLOCKS):
+        cin = cin or channels
+        t_out = (t - 1) // stride + 1                          # 'same' padding, stride on time
+        macs += t * V * cin * num_subsets * cout               # gcn.conv, 1x1 to K*out channels
+        macs += t * cout * num_subsets * V * V                 # (N, C, T, K*V) @ (K*V, V)
+        macs += t_out * V * cout * cout * temporal_kernel      # tcn conv (9, 1)
+        if i > 0 and (cin != cout or stride != 1):
+            macs += t_out * V * cin * cout                     # residual 1x1 conv
+        t = t_out
+    return macs + BLOCKS[-1][1] * num_classes                  # head.fcn
+
+
+def cpu_model():
+    with open('/proc/cpuinfo') as f:
+        for line in f:
+            if line.startswith('model name'):
+                return line.split(':', 1)[1].strip()
+    return 'unknown'
+
+
+def worker_env(runtime, threads):
+    """Environment for a worker: stock Paddle, or ours (paddlevideo sets the MKL path itself)."""
+    env = {k: v for k, v in os.environ.items() if k not in ('MKL_DEBUG_CPU_TYPE', 'PADDLEVIDEO_NO_CPU_TUNING')}
+    env['OMP_NUM_THREADS'] = str(threads)
+    if runtime == 'stock':
+        env['PADDLEVIDEO_NO_CPU_TUNING'] = '1'
+    return env
+
+
+def time_steps(model, batch, window, channels, iters, warmup):
+    """Seconds of each timed training step of ``model``; call after the runtime is set and paddle imported."""
+    import paddle
+    import paddle.nn.functional as F
+    paddle.seed(0)
+    x = paddle.randn([batch, channels, window, NUM_JOINTS, 1])
+    y = paddle.randint(0, NUM_CLASSES, [batch])
+    opt = paddle.optimizer.Momentum(0.01, momentum=0.9, parameters=model.parameters(),
+                                    weight_decay=paddle.regularizer.L2Decay(1e-4))
+    model.train()
+    times = []
+    for i in range(warmup + iters):
+        start = time.perf_counter()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+        opt.clear_grad()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def build(model_name, channels):
+    """'learnable' / 'spatial': our STGCN recognizer; 'reference': PaddleVideo's formulation (spatial graph)."""
+    if model_name == 'reference':
+        from benchmarks.paddlevideo_reference import ReferenceRecognizer
+        return ReferenceRecognizer(num_classes=NUM_CLASSES, in_channels=channels, layout='fsd10', graph='spatial')
+    from paddlevideo.modeling import build_model
+    return build_model({'framework': 'RecognizerGCN',
+                        'backbone': {'name': 'STGCN', 'graph': model_name, 'in_channels': channels,
+                                     'layout': 'fsd10'},
+                        'head': {'name': 'STGCNHead', 'num_classes': NUM_CLASSES}})
+
+
+def run_worker(args):
+    """Inside a subprocess: time one configuration and print its JSON."""
+    sys.path.insert(0, str(REPO))
+    if args.runtime == 'ours':
+        import paddlevideo  # noqa: F401  (before paddle)
+    import paddle  # noqa: F401  (stock runtime: paddle first, the reference imports paddlevideo's graph later)
+    model = build(args.model, args.channels)
+    times = time_steps(model, args.batch, args.window, args.channels, args.iters, args.warmup)
+    env = {k: os.environ.get(k) for k in ('MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS')}
+    print(json.dumps({'step_s': [round(t, 3) for t in times], **env}))
+
+
+def launch(cmd, env, timeout):
+    """Run a worker command; its last stdout line is its JSON (or an error record)."""
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=REPO)
+    except subprocess.TimeoutExpired:
+        return {'error': f'timed out after {timeout} s'}
+    lines = proc.stdout.strip().splitlines()
+    if proc.returncode != 0 or not lines:
+        return {'error': f'exit {proc.returncode}: {proc.stderr.strip()[-500:]}'}
+    return json.loads(lines[-1])
+
+
+def summarise(result, batch, flop_per_sample):
+    if 'error' in result:
+        return result
+    step = statistics.median(result['step_s'])
+    rate = batch / step
+    return {'samples_per_s': round(rate, 3), 'gflop_per_s': round(rate * flop_per_sample / 1e9, 1),
+            'step_s': result['step_s']}
+
+
+def run_ddp(args, batch, flop_per_sample):
+    """Our learnable model, paddle.DataParallel on 2 CPU processes x 1 thread, global batch ``batch``."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / 'result.json'
+        cmd = [sys.executable, '-m', 'paddle.distributed.launch', '--nproc_per_node', '2', '--log_dir',
+               str(Path(tmp) / 'log'), str(REPO / 'benchmarks' / 'ddp_train_worker.py'), '--global-batch',
+               str(batch), '--window', str(args.window), '--channels', str(args.channels), '--iters',
+               str(args.iters), '--warmup', str(args.warmup), '--out', str(out)]
+        try:
+            proc = subprocess.run(cmd, env=worker_env('ours', 1), capture_output=True, text=True,
+                                  timeout=args.timeout, cwd=REPO)
+            failure = None if out.exists() else f'exit {proc.returncode}: {proc.stderr.strip()[-300:]}'
+        except subprocess.TimeoutExpired:
+            failure = f'timed out after {args.timeout} s'
+        if failure:
+            log = Path(tmp) / 'log' / 'workerlog.0'
+            return {'error': failure + (f' | workerlog.0: {log.read_text()[-500:]}' if log.exists() else '')}
+        return summarise(json.loads(out.read_text()), batch, flop_per_sample)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--batch-sizes', type=int, nargs='+', default=[8, 32])
+    parser.add_argument('--iters', type=int, default=5, help='timed steps per configuration')
+    parser.add_argument('--warmup', type=int, default=2, help='untimed steps first')
+    parser.add_argument('--window', type=int, default=350)
+    parser.add_argument('--channels', type=int, default=2)
+    parser.add_argument('--threads', type=int, default=2)
+    parser.add_argument('--configs', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument('--ddp', action='store_true', help='also time 2 processes x 1 thread (DataParallel)')
+    parser.add_argument('--timeout', type=int, default=1200, help='seconds allowed per subprocess')
+    parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--model', help=argparse.SUPPRESS)
+    parser.add_argument('--runtime', help=argparse.SUPPRESS)
+    parser.add_argument('--batch', type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        return run_worker(args)
+
+    gmac = macs_per_sample(args.window, args.channels, NUM_JOINTS, NUM_CLASSES) / 1e9
+    flop_per_sample = 3 * 2 * gmac * 1e9
+    results, runtimes = {}, {}
+    for name in args.configs:
+        model, runtime = CONFIGS[name]
+        results[name] = {}
+        for batch in args.batch_sizes:
+            cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--model', model, '--runtime',
+                   runtime, '--batch', str(batch), '--window', str(args.window), '--channels',
+                   str(args.channels), '--iters', str(args.iters), '--warmup', str(args.warmup)]
+            raw = launch(cmd, worker_env(runtime, args.threads), args.timeout)
+            if 'error' not in raw:
+                runtimes[name] = {k: raw[k] for k in ('MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS')}
+            results[name][str(batch)] = summarise(raw, batch, flop_per_sample)
+    if args.ddp:
+        results['ours_learnable_ddp_2x1'] = {str(b): run_ddp(args, b, flop_per_sample) for b in args.batch_sizes}
+
+    def ratio(a, b, batch):
+        ra, rb = results.get(a, {}).get(batch, {}), results.get(b, {}).get(batch, {})
+        if 'samples_per_s' in ra and 'samples_per_s' in rb:
+            return round(ra['samples_per_s'] / rb['samples_per_s'], 2)
+        return None
+
+    ratios = {f'{ours}/{ref}': {str(b): ratio(ours, ref, str(b)) for b in args.batch_sizes}
+              for ours in ('ours_learnable', 'ours_spatial') for ref in ('reference_stock', 'reference_ours')}
+    if args.ddp:
+        ratios['ours_learnable_ddp_2x1/ours_learnable'] = {
+            str(b): ratio('ours_learnable_ddp_2x1', 'ours_learnable', str(b)) for b in args.batch_sizes}
+    report = {
+        'benchmark': 'train_speed',
+        'machine': {'cpu': cpu_model(), 'cores': len(os.sched_getaffinity(0)), 'cpu_count': os.cpu_count()},
+        'paddle': metadata.version('paddlepaddle'),
+        'threads': args.threads,
+        'window': args.window, 'channels': args.channels, 'joints': NUM_JOINTS, 'num_classes': NUM_CLASSES,
+        'iters': args.iters, 'warmup': args.warmup,
+        'forward_gmac_per_sample': round(gmac, 3),
+        'runtimes': runtimes,
+        'results': results,
+        'ratios': ratios,
+    }
+    print(json.dumps(report))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,43 @@
+"""Train or test ST-GCN from a PaddleVideo-style YAML.
+
+    python main.py -c configs/recognition/stgcn/stgcn_fsd.yaml [--validate] [-o KEY=VALUE ...]
+    python main.py --test -c configs/recognition/stgcn/stgcn_fsd.yaml -w output/STGCN/STGCN_best.pdparams
+"""
+import argparse
+
+import paddlevideo  # noqa: F401  (CPU environment before paddle loads)
+from paddlevideo.utils.cli import run
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('-c', '--config', required=True, help='YAML config')
+    p.add_argument('-o', '--override', action='append', default=[], help='KEY=VALUE, dotted keys, repeatable')
+    p.add_argument('--test', action='store_true', help='test the weights given by -w')
+    p.add_argument('-w', '--weights', help='weights: to test, or to fine-tune from')
+    p.add_argument('--validate', action='store_true', help='evaluate every epoch and keep the best checkpoint')
+    p.add_argument('--seed', type=int, default=None, help='random seed (default: config seed or 0)')
+    p.add_argument('--resume', action='store_true', help='continue from the last complete epoch in output_dir')
+    p.add_argument('--amp', action='store_true', help='mixed precision (bfloat16 on CPU, float16 on GPU)')
+    p.add_argument('--dump', help='with --test: save logits (and labels) in dataset order to this .npz')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from paddlevideo.utils.config import get_config
+    from paddlevideo.utils.errors import ConfigError
+    cfg = get_config(args.config, args.override)
+    if args.test:
+        if not args.weights:
+            raise ConfigError('--test needs the weights to test: -w path/to/model.pdparams')
+        from paddlevideo.tasks.test import test_model
+        test_model(cfg, args.weights, dump=args.dump)
+    else:
+        from paddlevideo.tasks.train import train_model
+        train_model(cfg, weights=args.weights, validate=args.validate, seed=args.seed, resume=args.resume,
+                    amp=args.amp)
+
+
+if __name__ == '__main__':
+    run(main)

@@ -1,0 +1,78 @@
+"""Datasets and loaders from the DATASET and PIPELINE sections; the data shape the config expects."""
+import numpy as np
+import paddle
+
+from ..modeling.graph import layout_spec
+from ..utils.errors import ConfigError
+from ..utils.registry import COMPONENTS
+from .pipelines import Compose
+
+
+def data_spec(cfg):
+    """What the model takes, from the config: channels, joints, persons, window (set once, checked at entry)."""
+    backbone = cfg.MODEL.get('backbone') or {}
+    inference = cfg.get('INFERENCE') or {}
+    window = inference.get('window_size')
+    for split in ('test', 'valid', 'train'):
+        sample = ((cfg.get('PIPELINE') or {}).get(split) or {}).get('sample') or {}
+        window = window or sample.get('window_size')
+    return dict(channels=int(backbone.get('in_channels', inference.get('num_channels', 2))),
+                joints=layout_spec(backbone.get('layout', 'fsd10'))['num_node'],
+                persons=inference.get('person_nums'), window=window)
+
+
+def num_classes(cfg):
+    return int((cfg.MODEL.get('head') or {}).get('num_classes', 10))
+
+
+def build_dataset(cfg, split, pipeline_split=None, **extra):
+    """DATASET.<split> with PIPELINE.<pipeline_split or split>; extra: indices, seed, test_mode."""
+    section = (cfg.get('DATASET') or {}).get(split)
+    if not section:
+        raise ConfigError(f'DATASET.{split} is missing')
+    pipe_cfg = (cfg.get('PIPELINE') or {}).get(pipeline_split or split) or \
+        (cfg.get('PIPELINE') or {}).get('test')
+    spec = data_spec(cfg)
+    args = dict(section)
+    args.pop('num_classes', None)
+    return COMPONENTS.build('dataset', {'name': args.pop('format', 'SkeletonDataset'), **args},
+                            pipeline=Compose(pipe_cfg), channels=spec['channels'], joints=spec['joints'],
+                            persons=spec['persons'], num_classes=num_classes(cfg), **extra)
+
+
+class EpochBatchSampler(paddle.io.BatchSampler):
+    """Batches of indices, reshuffled by (seed, epoch) so an interrupted run resumes with the same order."""
+
+    def __init__(self, dataset, batch_size, shuffle, drop_last, seed=0):
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
+        self.seed, self.epoch = seed, 0
+
+    def set_epoch(self, epoch):
+        self.epoch = epoch
+        self.dataset.set_epoch(epoch)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = np.random.default_rng([self.seed, self.epoch]).permutation(n) if self.shuffle else np.arange(n)
+        for start in range(0, n, self.batch_size):
+            batch = order[start:start + self.batch_size]
+            if self.drop_last and len(batch) < self.batch_size:
+                return
+            yield batch.tolist()
+
+    def __len__(self):
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+def collate(batch):
+    data = np.stack([b[0] for b in batch])
+    labels = np.array([b[1] for b in batch], dtype=np.int64)
+    return data, labels
+
+
+def build_loader(dataset, batch_size, num_workers=0, shuffle=False, drop_last=False, seed=0):
+    sampler = EpochBatchSampler(dataset, batch_size, shuffle, drop_last, seed)
+    loader = paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers,
+                                  collate_fn=collate, return_list=True, use_shared_memory=False)
+    return loader, sampler

@@ -1,0 +1,127 @@
+"""Skeleton transforms on one sample (C, T, V, M); each is `transform(data, rng) -> data`.
+
+Sampleframe (alias AutoPadding) and SkeletonNorm follow PaddleVideo, with its bugs fixed:
+- the valid length is the last frame holding any non-zero value (PaddleVideo's `sum > 0` cuts clips short
+  whose last frames have a negative x + y sum);
+- uniform sampling picks indices in [0, T_valid - 1] (PaddleVideo's linspace(0, T, W) can pick frame T, a
+  padding frame, or index past the end of a full array);
+- random sampling keeps the frames in temporal order (PaddleVideo's random choice shuffles them).
+"""
+import numpy as np
+
+from ...utils.registry import COMPONENTS
+from ...modeling.graph import FLIP_PAIRS, layout_spec
+
+
+def valid_length(data):
+    """Index of the last frame holding any non-zero value, plus one (0 for an all-zero sample)."""
+    nonzero = np.flatnonzero(np.any(data != 0, axis=(0, 2, 3)))
+    return int(nonzero[-1]) + 1 if nonzero.size else 0
+
+
+@COMPONENTS.register('transform', 'AutoPadding')
+class Sampleframe:
+    """Valid frames -> a fixed window: zero-pad a short clip, sample a long one (uniformly, or in order at random)."""
+
+    def __init__(self, window_size, random_pad=False):
+        self.window_size, self.random_pad = int(window_size), bool(random_pad)
+
+    def __call__(self, data, rng):
+        C, _, V, M = data.shape
+        T, W = valid_length(data), self.window_size
+        if T > W:
+            if self.random_pad:
+                index = np.sort(rng.choice(T, W, replace=False))
+            else:
+                index = np.linspace(0, T - 1, W).round().astype(np.int64)
+            return np.asarray(data[:, index], dtype=np.float32)
+        out = np.zeros((C, W, V, M), dtype=np.float32)
+        begin = int(rng.integers(0, W - T + 1)) if self.random_pad and T < W else 0
+        out[:, begin:begin + T] = data[:, :T]
+        return out
+
+
+@COMPONENTS.register('transform')
+class SkeletonNorm:
+    """Centre every frame on one joint (8, MidHip, for BODY_25), keep the first `axis` channels, as float32."""
+
+    def __init__(self, axis=2, squeeze=False, center=8):
+        self.axis, self.squeeze, self.center = axis, squeeze, center
+
+    def __call__(self, data, rng):
+        data = data - data[:, :, self.center:self.center + 1, :]
+        data = np.ascontiguousarray(data[:self.axis], dtype=np.float32)
+        return data[..., 0] if self.squeeze else data
+
+
+@COMPONENTS.register('transform')
+class RandomCrop:
+    """Keep a random contiguous part (a fraction in [min_ratio, 1]) of the valid frames, in order, then re-pad."""
+
+    def __init__(self, min_ratio=0.7):
+        self.min_ratio = float(min_ratio)
+
+    def __call__(self, data, rng):
+        T = valid_length(data)
+        if T < 2:
+            return data
+        length = max(1, int(round(T * rng.uniform(self.min_ratio, 1.0))))
+        start = int(rng.integers(0, T - length + 1))
+        out = np.zeros_like(data)
+        out[:, :length] = data[:, start:start + length]
+        return out
+
+
+@COMPONENTS.register('transform')
+class RandomRotateScale:
+    """Rotate x, y by up to +-max_angle degrees and scale by a factor in `scale`; zeros stay zero."""
+
+    def __init__(self, max_angle=10.0, scale=(0.9, 1.1)):
+        self.max_angle, self.scale = float(max_angle), tuple(scale)
+
+    def __call__(self, data, rng):
+        a = np.deg2rad(rng.uniform(-self.max_angle, self.max_angle))
+        s = rng.uniform(*self.scale)
+        rot = s * np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]], dtype=np.float32)
+        out = np.array(data, dtype=np.float32)
+        out[:2] = np.einsum('ij,jtvm->itvm', rot, out[:2])
+        return out
+
+
+@COMPONENTS.register('transform')
+class RandomFlip:
+    """Mirror x (x -> -x) and swap left / right joints of `layout`, with probability `prob`."""
+
+    def __init__(self, prob=0.5, layout='fsd10'):
+        layout_spec(layout)
+        self.prob, self.perm = float(prob), np.arange(layout_spec(layout)['num_node'])
+        for a, b in FLIP_PAIRS[layout]:
+            self.perm[a], self.perm[b] = b, a
+
+    def __call__(self, data, rng):
+        if rng.uniform() >= self.prob:
+            return data
+        out = np.array(data[:, :, self.perm], dtype=np.float32)
+        out[0] = -out[0]
+        return out
+
+
+class Compose:
+    """The PIPELINE.<split> section: `sample` first, then each `transform` entry in order."""
+
+    def __init__(self, pipeline_cfg):
+        cfg = pipeline_cfg or {}
+        steps = []
+        if cfg.get('sample'):
+            steps.append(dict(cfg['sample']))
+        for entry in cfg.get('transform') or []:
+            if isinstance(entry, str):
+                entry = {entry: None}
+            (name, args), = entry.items()
+            steps.append({'name': name, **(args or {})})
+        self.transforms = [COMPONENTS.build('transform', s) for s in steps]
+
+    def __call__(self, data, rng):
+        for t in self.transforms:
+            data = t(data, rng)
+        return data

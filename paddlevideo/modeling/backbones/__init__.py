@@ -1,0 +1,1 @@
+from .stgcn import STGCN  # noqa: F401

@@ -1,0 +1,1 @@
+from .recognizer_gcn import RecognizerGCN  # noqa: F401

@@ -1,0 +1,33 @@
+"""RecognizerGCN: backbone -> head, with the train / validation / test steps the loops call."""
+import paddle
+import paddle.nn as nn
+
+from ...utils.registry import COMPONENTS
+
+
+def topk_accuracy(logits, labels, k):
+    k = min(k, logits.shape[1])
+    hit = (paddle.topk(logits, k, axis=1)[1] == labels.reshape([-1, 1])).any(axis=1)
+    return hit.astype('float32').mean()
+
+
+@COMPONENTS.register('framework')
+class RecognizerGCN(nn.Layer):
+    def __init__(self, backbone, head):
+        super().__init__()
+        self.backbone, self.head = backbone, head
+
+    def forward(self, data):
+        """(N, C, T, V, M) -> (N, num_classes) logits, before softmax."""
+        return self.head(self.backbone(data))
+
+    def train_step(self, data, labels, labels_b=None, lam=None):
+        logits = self(data)
+        out = {'loss': self.head.loss(logits, labels, labels_b, lam)}
+        with paddle.no_grad():
+            for k in (1, 5):
+                acc = topk_accuracy(logits, labels, k)
+                if labels_b is not None:
+                    acc = lam * acc + (1 - lam) * topk_accuracy(logits, labels_b, k)
+                out[f'top{k}'] = acc
+        return out

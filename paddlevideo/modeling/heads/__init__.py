@@ -1,0 +1,1 @@
+from .stgcn_head import STGCNHead  # noqa: F401

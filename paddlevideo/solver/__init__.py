@@ -1,0 +1,1 @@
+from .optimizer import build_optimizer  # noqa: F401

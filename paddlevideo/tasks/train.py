@@ -1,0 +1,196 @@
+"""The training loop main.py calls: train, validate, checkpoint, resume."""
+import glob
+import os
+import re
+import time
+
+import numpy as np
+import paddle
+from tqdm import tqdm
+from tqdm.contrib.logging import logging_redirect_tqdm
+
+from ..loader import build_dataset, build_loader, num_classes
+from ..metrics import classification_report
+from ..modeling import build_model
+from ..solver import build_optimizer
+from ..utils.checkpoint import atomic_save, load_state, load_weights
+from ..utils.errors import ConfigError
+from ..utils.logger import get_logger, step_line
+
+
+def stratified_holdout(labels, fraction, seed):
+    """Indices (train, valid): `fraction` of every class (at least one sample of a class with two or more)."""
+    rng = np.random.default_rng(seed)
+    valid = []
+    for c in np.unique(labels):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        take = int(round(len(idx) * fraction)) if len(idx) > 1 else 0
+        valid.extend(idx[:max(take, 1 if len(idx) > 1 else 0)])
+    valid = np.sort(np.array(valid, dtype=np.int64))
+    return np.setdiff1d(np.arange(len(labels)), valid), valid
+
+
+def checkpoint_path(cfg, epoch, ext):
+    return os.path.join(cfg.output_dir, f'{cfg.model_name}_epoch_{epoch:05d}.{ext}')
+
+
+def last_complete_epoch(cfg):
+    """Highest epoch with both .pdparams and .pdopt in output_dir (0 if none)."""
+    done = 0
+    for path in glob.glob(os.path.join(cfg.output_dir, f'{cfg.model_name}_epoch_*.pdopt')):
+        m = re.search(r'_epoch_(\d+)\.pdopt$', path)
+        if m and os.path.isfile(path[:-len('pdopt')] + 'pdparams'):
+            done = max(done, int(m.group(1)))
+    return done
+
+
+def mixup(data, labels, alpha, rng):
+    """Mix each sample with a permuted partner: (data, labels, labels_b, lam)."""
+    lam = float(rng.beta(alpha, alpha))
+    perm = rng.permutation(len(labels))
+    return lam * data + (1 - lam) * data[perm], labels, labels[perm], lam
+
+
+def evaluate(model, loader):
+    """Logits and labels over a loader, in dataset order."""
+    model.eval()
+    logits, labels = [], []
+    with paddle.no_grad():
+        for data, label in loader:
+            logits.append(model(data).numpy())
+            labels.append(label.numpy())
+    model.train()
+    return np.concatenate(logits), np.concatenate(labels)
+
+
+class TrainStep:
+    """Forward, backward and optimizer step on one batch; bfloat16 autocast on CPU (float16 + loss scaling on
+    GPU) when amp is on. Returns the step's metrics as floats."""
+
+    def __init__(self, model, optimizer, amp=False):
+        self.model, self.optimizer, self.amp = model, optimizer, amp
+        gpu = paddle.is_compiled_with_cuda()
+        self.dtype = 'float16' if gpu else 'bfloat16'
+        self.scaler = paddle.amp.GradScaler(init_loss_scaling=1024) if amp and gpu else None
+
+    def __call__(self, data, labels, **mix):
+        with paddle.amp.auto_cast(enable=self.amp, dtype=self.dtype):
+            out = self.model.train_step(data, labels, **mix)
+        if self.scaler is not None:
+            self.scaler.scale(out['loss']).backward()
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        else:
+            out['loss'].backward()
+            self.optimizer.step()
+        self.optimizer.clear_grad()
+        return {k: float(v) for k, v in out.items()}
+
+
+def train_model(cfg, weights=None, validate=False, seed=None, resume=False, amp=False):
+    """Train per the config; returns the model. Optimizer-state names are scoped to this call, so a resumed
+    run finds its accumulators whatever else the process built before."""
+    with paddle.utils.unique_name.guard():
+        return _train(cfg, weights, validate, seed, resume, amp)
+
+
+def _train(cfg, weights, validate, seed, resume, amp):
+    seed = int(cfg.get('seed', 0) if seed is None else seed)
+    logger = get_logger(cfg.output_dir)
+    paddle.seed(seed)
+    ds_cfg = cfg.get('DATASET') or {}
+    train_set = build_dataset(cfg, 'train', seed=seed)
+    valid_loader = None
+    if validate:
+        if ds_cfg.get('valid'):
+            valid_set = build_dataset(cfg, 'valid', pipeline_split='valid')
+        else:  # hold out a stratified fraction of train (PaddleVideo crashes here)
+            fraction = float(ds_cfg.get('valid_fraction', 0.1))
+            train_idx, valid_idx = stratified_holdout(train_set.labels, fraction, seed)
+            train_set = build_dataset(cfg, 'train', seed=seed, indices=train_idx)
+            valid_set = build_dataset(cfg, 'train', pipeline_split='valid', seed=seed, indices=valid_idx)
+            logger.info(f'validate on a stratified {fraction:.0%} of train: {len(valid_idx)} samples held out')
+        valid_loader, _ = build_loader(valid_set, int(ds_cfg.get('valid_batch_size',
+                                                                 ds_cfg.get('test_batch_size', 32))))
+    batch_size = int(ds_cfg.get('batch_size', 16))
+    if len(train_set) < batch_size:
+        raise ConfigError(f'DATASET.batch_size {batch_size} is larger than the training set ({len(train_set)})')
+    loader, sampler = build_loader(train_set, batch_size, int(ds_cfg.get('num_workers', 0)), shuffle=True,
+                                   drop_last=True, seed=seed)
+    model = build_model(cfg.MODEL)
+    epochs = int(cfg.get('epochs', 1))
+    optimizer, scheduler, iter_step = build_optimizer(cfg.get('OPTIMIZER'), model.parameters(), len(sampler))
+    mix_alpha = float((cfg.get('MIX') or {}).get('alpha', 0)) if cfg.get('MIX') else 0.0
+
+    start_epoch, best = 1, -1.0
+    if resume:
+        done = last_complete_epoch(cfg)
+        if done:
+            load_weights(model, checkpoint_path(cfg, done, 'pdparams'))
+            state = load_state(checkpoint_path(cfg, done, 'pdopt'))
+            best = float(state.pop('best_top1', -1.0))
+            state.pop('epoch', None)
+            optimizer.set_state_dict(state)
+            start_epoch = done + 1
+            logger.info(f'resumed from epoch {done} in {cfg.output_dir}')
+    elif weights:
+        load_weights(model, weights)
+        logger.info(f'fine-tuning from {weights}')
+
+    step_fn = TrainStep(model, optimizer, amp)
+    log_interval = int(cfg.get('log_interval', 10))
+    save_interval = int(cfg.get('save_interval', 10))
+    model.train()
+    for epoch in range(start_epoch, epochs + 1):
+        paddle.seed(seed * 1000 + epoch)  # dropout etc. depend on (seed, epoch) only: resume-exact
+        sampler.set_epoch(epoch)
+        rng = np.random.default_rng([seed, epoch, 1])
+        sums, seen, tic = {}, 0, time.time()
+        with logging_redirect_tqdm([logger]), tqdm(total=len(sampler), desc=f'epoch {epoch}', leave=False,
+                                                    disable=not os.isatty(1)) as bar:
+            for step, (data, labels) in enumerate(loader):
+                reader_cost = time.time() - tic
+                extra = {}
+                if mix_alpha > 0:
+                    data, labels, labels_b, lam = mixup(data, labels, mix_alpha, rng)
+                    extra = dict(labels_b=labels_b, lam=lam)
+                lr = optimizer.get_lr()
+                values = step_fn(data, labels, **extra)
+                if scheduler is not None and iter_step:
+                    scheduler.step()
+                if not np.isfinite(values['loss']):
+                    raise FloatingPointError(f'loss is {values["loss"]} at epoch {epoch} step {step}')
+                n = len(labels)
+                for k, v in values.items():
+                    sums[k] = sums.get(k, 0.0) + v * n
+                seen += n
+                batch_cost = time.time() - tic
+                bar.update(1)
+                if step % log_interval == 0:
+                    logger.info(step_line('train', epoch, epochs, step, values, lr, batch_cost, reader_cost,
+                                          n / batch_cost))
+                tic = time.time()
+        if scheduler is not None and not iter_step:
+            scheduler.step()
+        logger.info(step_line('train', epoch, epochs, len(sampler), {k: v / seen for k, v in sums.items()}) +
+                    ' (epoch average)')
+
+        if valid_loader is not None and epoch % int(cfg.get('val_interval', 1)) == 0:
+            logits, labels = evaluate(model, valid_loader)
+            report = classification_report(logits, labels, num_classes(cfg))
+            logger.info(f"epoch:[{epoch:>3d}/{epochs:<3d}] val top1: {report['top1']:.5f} top5: "
+                        f"{report['top5']:.5f} mean_class_accuracy: {report['mean_class_accuracy']:.5f}")
+            if report['top1'] > best:
+                best = report['top1']
+                atomic_save(model.state_dict(), os.path.join(cfg.output_dir, f'{cfg.model_name}_best.pdparams'))
+                logger.info(f'Already save the best model (top1 {best:.4f})')
+
+        atomic_save(model.state_dict(), checkpoint_path(cfg, epoch, 'pdparams'))
+        atomic_save({**optimizer.state_dict(), 'epoch': epoch, 'best_top1': best}, checkpoint_path(cfg, epoch, 'pdopt'))
+        previous = epoch - 1
+        if previous >= start_epoch and previous % save_interval != 0:  # keep every save_interval-th and the last
+            for ext in ('pdparams', 'pdopt'):
+                if os.path.exists(checkpoint_path(cfg, previous, ext)):
+                    os.remove(checkpoint_path(cfg, previous, ext))
+    logger.info(f'training done: {checkpoint_path(cfg, epochs, "pdparams")}')
+    return model

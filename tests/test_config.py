@@ -1,0 +1,148 @@
+"""Config parsing, overrides, and a PaddleVideo stgcn_fsd.yaml running unchanged."""
+import math
+import textwrap
+
+import paddle
+import pytest
+
+from paddlevideo.loader.pipelines import Compose, Sampleframe, SkeletonNorm
+from paddlevideo.modeling import build_model
+from paddlevideo.solver import build_optimizer
+from paddlevideo.utils.config import get_config
+from paddlevideo.utils.errors import ConfigError
+from paddlevideo.utils.registry import COMPONENTS
+
+# PaddleVideo's own configs/recognition/stgcn/stgcn_fsd.yaml, as its users have it.
+PADDLEVIDEO_FSD = textwrap.dedent('''\
+    MODEL: #MODEL field
+        framework: "RecognizerGCN"
+        backbone:
+            name: "STGCN"
+        head:
+            name: "STGCNHead"
+            num_classes: 30
+    DATASET: #DATASET field
+        batch_size: 64
+        num_workers: 4
+        test_batch_size: 1
+        test_num_workers: 0
+        train:
+            format: "SkeletonDataset"
+            file_path: "/home/aistudio/work/data/train_data.npy"
+            label_path: "/home/aistudio/work/data/train_label.npy"
+        test:
+            format: "SkeletonDataset"
+            file_path: "/home/aistudio/work/data/test_A_data.npy"
+            test_mode: True
+    PIPELINE:
+        train:
+            sample:
+                name: "AutoPadding"
+                window_size: 350
+            transform:
+                - SkeletonNorm:
+        test:
+            sample:
+                name: "AutoPadding"
+                window_size: 350
+            transform:
+                - SkeletonNorm:
+    OPTIMIZER:
+      name: 'Momentum'
+      momentum: 0.9
+      learning_rate:
+        iter_step: True
+        name: 'CustomWarmupCosineDecay'
+        max_epoch: 90
+        warmup_epochs: 10
+        warmup_start_lr: 0.005
+        cosine_base_lr: 0.05
+      weight_decay:
+        name: 'L2'
+        value: 1e-4
+    MIX:
+        name: "Mixup"
+        alpha: 0.2
+    METRIC:
+        name: 'SkeletonMetric'
+        out_file: 'submission.csv'
+    INFERENCE:
+        name: 'STGCN_Inference_helper'
+        num_channels: 2
+        window_size: 350
+        vertex_nums: 25
+        person_nums: 1
+    model_name: "STGCN"
+    log_interval: 10
+    epochs: 90
+    ''')
+
+
+@pytest.fixture
+def pv_yaml(tmp_path):
+    path = tmp_path / 'stgcn_fsd.yaml'
+    path.write_text(PADDLEVIDEO_FSD)
+    return str(path)
+
+
+def test_paddlevideo_yaml_builds_everything(pv_yaml):
+    cfg = get_config(pv_yaml)
+    assert cfg.DATASET.batch_size == 64 and cfg.output_dir.endswith('output/STGCN')
+    model = build_model(cfg.MODEL)
+    assert model.backbone.graph_mode == 'spatial' and len(model.backbone.edge_importance) == 10
+    pipe = Compose(cfg.PIPELINE.test)
+    assert isinstance(pipe.transforms[0], Sampleframe) and pipe.transforms[0].window_size == 350
+    assert isinstance(pipe.transforms[1], SkeletonNorm)
+    opt, sched, iter_step = build_optimizer(cfg.OPTIMIZER, model.parameters(), steps_per_epoch=10)
+    assert isinstance(opt, paddle.optimizer.Momentum) and iter_step
+    lrs = []
+    for _ in range(900):
+        lrs.append(sched.get_lr())
+        sched.step()
+    assert lrs[0] == pytest.approx(0.005)                     # warm-up start
+    assert max(lrs) == pytest.approx(0.05 * (1 + math.cos(math.pi / 9)) / 2, rel=1e-6)  # end of warm-up
+    assert lrs[-1] < 1e-4                                      # cosine reaches ~0 at epoch 90
+
+
+def test_overrides(pv_yaml):
+    cfg = get_config(pv_yaml, ['DATASET.batch_size=8', 'MODEL.backbone.graph=learnable', 'epochs=3',
+                               'PIPELINE.test.transform.0.SkeletonNorm={axis: 3}', 'output_dir=/tmp/x'])
+    assert cfg.DATASET.batch_size == 8 and cfg.epochs == 3 and cfg.output_dir == '/tmp/x'
+    assert cfg.MODEL.backbone.graph == 'learnable' and cfg.PIPELINE.test.transform[0].SkeletonNorm.axis == 3
+    with pytest.raises(ConfigError, match="'7' is not an index into a list of 1"):
+        get_config(pv_yaml, ['PIPELINE.test.transform.7=x'])
+    with pytest.raises(ConfigError, match='is not KEY=VALUE'):
+        get_config(pv_yaml, ['epochs'])
+
+
+def test_unknown_keys_and_names_list_what_is_known(pv_yaml, tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['EPOCHS'\]; known: .*'epochs'"):
+        get_config(pv_yaml, ['EPOCHS=3'])
+    with pytest.raises(ConfigError, match=r"DATASET: unknown key\(s\) \['batchsize'\]"):
+        get_config(pv_yaml, ['DATASET.batchsize=3'])
+    with pytest.raises(ConfigError, match="unknown backbone 'STGCNN'; known: STGCN"):
+        build_model(get_config(pv_yaml, ['MODEL.backbone.name=STGCNN']).MODEL)
+    with pytest.raises(ConfigError, match=r"STGCN: unknown option\(s\) \['layers'\]; known: .*'layout'"):
+        build_model(get_config(pv_yaml, ['MODEL.backbone.layers=3']).MODEL)
+    with pytest.raises(ConfigError, match="unknown graph mode 'fancy'; known: spatial, learnable"):
+        build_model(get_config(pv_yaml, ['MODEL.backbone.graph=fancy']).MODEL)
+    with pytest.raises(ConfigError, match="unknown skeleton layout 'body99'; known: fsd10, ntu-rgb\\+d, coco"):
+        build_model(get_config(pv_yaml, ['MODEL.backbone.layout=body99']).MODEL)
+    with pytest.raises(ConfigError, match="unknown transform 'Skeletonorm'; known: .*SkeletonNorm"):
+        Compose({'transform': [{'Skeletonorm': None}]})
+    with pytest.raises(ConfigError, match='config file not found'):
+        get_config(str(tmp_path / 'nope.yaml'))
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('MODEL: [1, 2\n')
+    with pytest.raises(ConfigError, match='not valid YAML'):
+        get_config(str(bad))
+
+
+def test_registry_knows_every_component_kind():
+    assert COMPONENTS.names('backbone') == ['STGCN']
+    assert COMPONENTS.names('head') == ['STGCNHead']
+    assert COMPONENTS.names('framework') == ['RecognizerGCN']
+    assert COMPONENTS.names('dataset') == ['SkeletonDataset']
+    assert {'AutoPadding', 'Sampleframe', 'SkeletonNorm', 'RandomCrop', 'RandomFlip',
+            'RandomRotateScale'} <= set(COMPONENTS.names('transform'))
+    assert COMPONENTS.get('transform', 'AutoPadding') is Sampleframe

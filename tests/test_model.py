@@ -1,0 +1,96 @@
+"""STGCN / STGCNHead / RecognizerGCN: graphs, shapes, PaddleVideo checkpoint parity, bias folding."""
+import json
+
+import numpy as np
+import paddle
+import paddle.nn as nn
+import pytest
+
+from paddlevideo.loader.pipelines import Compose
+from paddlevideo.modeling import build_model
+from paddlevideo.modeling.backbones.stgcn import ConvBN, conv_nobias
+from paddlevideo.modeling.graph import Graph
+from paddlevideo.utils.checkpoint import load_weights
+from paddlevideo.utils.errors import CheckpointError
+
+
+def model_cfg(num_classes=30, **backbone):
+    return {'framework': 'RecognizerGCN', 'backbone': {'name': 'STGCN', **backbone},
+            'head': {'name': 'STGCNHead', 'num_classes': num_classes}}
+
+
+def test_spatial_graph_equals_paddlevideo_buffer(compat):
+    A = paddle.load(str(compat / 'paddlevideo_stgcn_fsd.pdparams'))['backbone.A'].numpy()
+    assert np.array_equal(Graph('fsd10', 'spatial').A, A)
+    for layout, v in (('coco', 17), ('ntu-rgb+d', 25)):
+        g = Graph(layout, 'spatial').A
+        assert g.shape == (3, v, v)
+        assert np.allclose(g.sum(axis=(0, 1)), 1.0)          # every joint's inputs sum to one
+    assert Graph('fsd10', 'uniform').A.shape == (1, 25, 25) and Graph('fsd10', 'distance').A.shape == (2, 25, 25)
+
+
+def test_paddlevideo_checkpoint_reproduces_its_logits(compat):
+    model = build_model(model_cfg())
+    keys = json.loads((compat / 'paddlevideo_stgcn_fsd_keys.json').read_text())
+    assert {k: list(v.shape) for k, v in model.state_dict().items()} == keys     # same names, same shapes
+    load_weights(model, str(compat / 'paddlevideo_stgcn_fsd.pdparams')).eval()
+    expected = np.load(compat / 'paddlevideo_stgcn_fsd_logits.npy')
+    prepared = np.load(compat / 'paddlevideo_stgcn_fsd_input.npy')
+    with paddle.no_grad():
+        np.testing.assert_allclose(model(paddle.to_tensor(prepared)).numpy(), expected, atol=1e-4)
+        raw = np.load(compat / 'paddlevideo_stgcn_fsd_raw.npy')[0]
+        pipe = Compose({'sample': {'name': 'Sampleframe', 'window_size': 350}, 'transform': [{'SkeletonNorm': None}]})
+        ours = model(paddle.to_tensor(pipe(raw, np.random.default_rng(0))[None])).numpy()
+    np.testing.assert_allclose(ours, expected, atol=1e-4)
+    assert expected.std() > 0.5                             # the fixture's logits really depend on the input
+
+
+def test_checkpoint_mismatch_is_a_clear_error(compat, tmp_path):
+    with pytest.raises(CheckpointError, match=r'head.fcn.weight: model expects shape \[10, 256, 1, 1\], '
+                                              r'file has \[30, 256, 1, 1\] \(class count differs'):
+        load_weights(build_model(model_cfg(10)), str(compat / 'paddlevideo_stgcn_fsd.pdparams'))
+    with pytest.raises(CheckpointError, match=r'\d+ unexpected key\(s\), e.g. .*; \d+ missing key\(s\), e.g. '
+                                              r'.*another MODEL.backbone.graph'):
+        load_weights(build_model(model_cfg(graph='learnable')), str(compat / 'paddlevideo_stgcn_fsd.pdparams'))
+    bad = tmp_path / 'broken.pdparams'
+    bad.write_bytes(b'\x80\x04garbage')
+    with pytest.raises(CheckpointError, match='cannot be read as a Paddle checkpoint'):
+        load_weights(build_model(model_cfg()), str(bad))
+    with pytest.raises(CheckpointError, match='weights file not found'):
+        load_weights(build_model(model_cfg()), str(tmp_path / 'none.pdparams'))
+
+
+@pytest.mark.parametrize('layout, joints, channels, persons', [('fsd10', 25, 2, 1), ('coco', 17, 3, 2),
+                                                                ('ntu-rgb+d', 25, 3, 2)])
+@pytest.mark.parametrize('graph', ['spatial', 'learnable'])
+def test_shapes_for_every_layout(layout, joints, channels, persons, graph):
+    model = build_model(model_cfg(7, layout=layout, in_channels=channels, graph=graph))
+    x = paddle.randn([3, channels, 20, joints, persons])
+    assert model(x).shape == [3, 7]
+    assert model.backbone(x).shape == [3, 256, 1, 1]
+
+
+def test_learnable_graph_starts_from_the_partition():
+    model = build_model(model_cfg(graph='learnable'))
+    A = Graph('fsd10', 'spatial').A.reshape(75, 25)
+    for block in model.backbone.st_gcn_networks:
+        assert np.array_equal(block.gcn.adjacency.numpy(), A) and block.gcn.conv.bias is None
+    names = set(model.state_dict())
+    assert 'backbone.st_gcn_networks.0.gcn.adjacency' in names and not any('edge_importance' in n for n in names)
+    assert not any(n.endswith('tcn.2.bias') or n.endswith('residual.0.bias') for n in names)
+
+
+def test_folded_conv_bias_equals_biased_conv_then_bn():
+    paddle.seed(0)
+    conv, bn = nn.Conv2D(4, 6, (3, 1), padding=(1, 0)), nn.BatchNorm2D(6)
+    conv.bias.set_value(paddle.randn([6]) * 3)
+    ref_conv, ref_bn = nn.Conv2D(4, 6, (3, 1), padding=(1, 0)), nn.BatchNorm2D(6)
+    ref_conv.set_state_dict(conv.state_dict())
+    for training in (True, True, False):
+        x = paddle.randn([3, 4, 7, 5])
+        ref_bn.train() if training else ref_bn.eval()
+        ours = ConvBN.apply(conv_nobias(conv, x), conv, bn, training)
+        np.testing.assert_allclose(ours.numpy(), ref_bn(ref_conv(x)).numpy(), atol=1e-5)
+        np.testing.assert_allclose(bn._mean.numpy(), ref_bn._mean.numpy(), atol=1e-6)   # PaddleVideo's meaning
+        np.testing.assert_allclose(bn._variance.numpy(), ref_bn._variance.numpy(), atol=1e-6)
+    assert np.abs(bn._mean.numpy()).max() > 0.1          # the running mean really carries the bias

@@ -1,0 +1,122 @@
+"""Sampleframe / SkeletonNorm behaviour, PaddleVideo's bugs fixed, and the augmentations."""
+import numpy as np
+import pytest
+
+from paddlevideo.loader.pipelines import (Compose, RandomCrop, RandomFlip, RandomRotateScale, Sampleframe,
+                                          SkeletonNorm, valid_length)
+from paddlevideo.modeling.graph import FLIP_PAIRS
+
+
+def clip(T_valid, T=100, C=3, V=25, seed=0):
+    """A (C, T, V, 1) sample whose frame t holds the value t + 1 everywhere, zero-padded after T_valid."""
+    data = np.zeros((C, T, V, 1), np.float32)
+    data[:, :T_valid] = np.arange(1, T_valid + 1, dtype=np.float32)[None, :, None, None]
+    return data
+
+
+def paddlevideo_frame_count(data):
+    """PaddleVideo's AutoPadding rule: last frame whose sum is > 0."""
+    for i in range(data.shape[1] - 1, -1, -1):
+        if data[:, i].sum() > 0:
+            return i + 1
+    return data.shape[1]
+
+
+def test_valid_length_keeps_frames_with_negative_sum(penn):
+    data = clip(30)
+    data[:, 25:30] = -0.5                      # real frames whose x + y sum is negative
+    assert valid_length(data) == 30
+    assert paddlevideo_frame_count(data) == 25  # PaddleVideo would drop five valid frames
+    wrong = [valid_length(s) != paddlevideo_frame_count(s) for s in penn['train_x'][:400]]
+    assert sum(wrong) >= 5          # real clips whose length PaddleVideo's rule gets wrong
+    negative = np.zeros((3, 40, 25, 1), np.float32)
+    negative[:2, :10] = -0.3        # every frame sums below zero: PaddleVideo keeps all 40 frames, padding too
+    assert valid_length(negative) == 10 and paddlevideo_frame_count(negative) == 40
+
+
+def test_uniform_sampling_stays_inside_valid_frames():
+    rng = np.random.default_rng(0)
+    out = Sampleframe(window_size=20)(clip(60), rng)
+    frames = out[0, :, 0, 0]
+    assert frames[0] == 1 and frames[-1] == 60          # first and last valid frame, never padding (0)
+    assert np.all(np.diff(frames) > 0)
+    full = Sampleframe(window_size=20)(clip(100, T=100), rng)   # a full array: PaddleVideo indexes frame 100
+    assert full[0, -1, 0, 0] == 100
+
+
+def test_short_clip_is_zero_padded_and_long_clip_exact():
+    out = Sampleframe(window_size=50)(clip(30), np.random.default_rng(0))
+    assert out.shape == (3, 50, 25, 1) and out.dtype == np.float32
+    assert np.array_equal(out[0, :30, 0, 0], np.arange(1, 31)) and not out[:, 30:].any()
+    same = Sampleframe(window_size=30)(clip(30), np.random.default_rng(0))
+    assert np.array_equal(same, clip(30)[:, :30])
+
+
+def test_random_sampling_keeps_temporal_order_and_varies():
+    s = Sampleframe(window_size=20, random_pad=True)
+    outs = [s(clip(80), np.random.default_rng(i))[0, :, 0, 0] for i in range(5)]
+    for frames in outs:
+        assert np.all(np.diff(frames) > 0) and frames.min() >= 1 and frames.max() <= 80
+    assert len({tuple(f) for f in outs}) == 5
+    starts = {int(np.flatnonzero(s(clip(10), np.random.default_rng(i))[0, :, 0, 0])[0]) for i in range(20)}
+    assert len(starts) > 3                      # a short clip lands at random offsets in the window
+
+
+def test_skeleton_norm_centres_on_midhip_and_keeps_xy():
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(3, 10, 25, 1)).astype(np.float64)
+    out = SkeletonNorm()(data, rng)
+    assert out.shape == (2, 10, 25, 1) and out.dtype == np.float32
+    assert np.allclose(out, (data - data[:, :, 8:9])[:2], atol=1e-6) and not out[:, :, 8].any()
+    assert SkeletonNorm(axis=3, squeeze=True)(data, rng).shape == (3, 10, 25)
+
+
+def test_compat_pipeline_matches_paddlevideo(compat):
+    raw = np.load(compat / 'paddlevideo_stgcn_fsd_raw.npy')[0]
+    expected = np.load(compat / 'paddlevideo_stgcn_fsd_input.npy')[0]
+    pipe = Compose({'sample': {'name': 'AutoPadding', 'window_size': 350}, 'transform': [{'SkeletonNorm': None}]})
+    assert np.array_equal(pipe(raw, np.random.default_rng(0)), expected)
+
+
+def test_flip_swaps_left_right_and_negates_x():
+    rng = np.random.default_rng(0)
+    data = rng.normal(size=(3, 8, 25, 1)).astype(np.float32)
+    flip = RandomFlip(prob=1.0)
+    out = flip(data, rng)
+    for a, b in FLIP_PAIRS['fsd10']:
+        assert np.array_equal(out[0, :, a], -data[0, :, b]) and np.array_equal(out[1, :, a], data[1, :, b])
+    assert np.array_equal(out[:, :, 8], data[:, :, 8] * np.array([-1, 1, 1])[:, None, None])
+    assert np.array_equal(flip(out, rng), data)                          # an involution
+    assert np.array_equal(RandomFlip(prob=0.0)(data, rng), data)
+
+
+def test_rotate_scale_keeps_zeros_and_bounds_the_change():
+    data = clip(30).copy()
+    data[0] *= 0.01
+    data[1] *= -0.02
+    out = RandomRotateScale(max_angle=10, scale=(0.9, 1.1))(data, np.random.default_rng(3))
+    assert not out[:, 30:].any()                                         # padding stays padding
+    ratio = np.linalg.norm(out[:2, :30], axis=0) / np.linalg.norm(data[:2, :30], axis=0)
+    assert np.allclose(ratio, ratio.flat[0]) and 0.9 <= ratio.flat[0] <= 1.1   # one scale, a pure rotation
+    assert np.array_equal(out[2], data[2])                               # confidence untouched
+    cos = (out[:2, :30] * data[:2, :30]).sum(0) / np.linalg.norm(out[:2, :30], axis=0) / \
+        np.linalg.norm(data[:2, :30], axis=0)
+    assert cos.min() >= np.cos(np.deg2rad(10)) - 1e-6
+
+
+def test_random_crop_keeps_a_contiguous_ordered_part():
+    out = RandomCrop(min_ratio=0.5)(clip(40), np.random.default_rng(1))
+    frames = out[0, :, 0, 0]
+    n = valid_length(out)
+    assert 20 <= n <= 40 and np.array_equal(np.diff(frames[:n]), np.ones(n - 1)) and not frames[n:].any()
+
+
+@pytest.mark.parametrize('window', [16, 64])
+def test_pipeline_is_reproducible_for_a_seed(window):
+    pipe = Compose({'transform': [{'RandomCrop': None}, {'Sampleframe': {'window_size': window, 'random_pad': True}},
+                                  {'RandomRotateScale': None}, {'RandomFlip': None}, {'SkeletonNorm': None}]})
+    data = np.random.default_rng(0).normal(size=(3, 90, 25, 1)).astype(np.float32)
+    a = pipe(data, np.random.default_rng([1, 2, 3]))
+    assert np.array_equal(a, pipe(data, np.random.default_rng([1, 2, 3])))
+    assert not np.array_equal(a, pipe(data, np.random.default_rng([1, 2, 4])))
+    assert a.shape == (2, window, 25, 1)

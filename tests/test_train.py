@@ -1,0 +1,140 @@
+"""Training and testing through main.py's tasks on real Penn Action clips: learning, resume, reports, CLI."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import paddle
+import pytest
+import yaml
+
+from conftest import ROOT
+from paddlevideo.tasks.test import test_model as run_test
+from paddlevideo.tasks.train import last_complete_epoch, stratified_holdout, train_model
+from paddlevideo.utils.config import get_config
+
+
+def subset(x, y, per_class, classes=range(15)):
+    """The first per_class clips of each class in `classes`, relabelled 0..len(classes)-1."""
+    idx = np.concatenate([np.flatnonzero(y == c)[:per_class] for c in classes])
+    return np.ascontiguousarray(x[idx]), np.searchsorted(list(classes), y[idx])
+
+
+def write_config(tmp_path, data, window=32, epochs=4, batch=16, graph='learnable', lr=0.05, classes=15, **extra):
+    """A Penn-style config over arrays saved in tmp_path; data: dict split -> (x, y or None)."""
+    dataset = {'batch_size': batch, 'num_workers': 0, 'test_batch_size': 32}
+    for split, (x, y) in data.items():
+        np.save(tmp_path / f'{split}_data.npy', x)
+        dataset[split] = {'format': 'SkeletonDataset', 'file_path': str(tmp_path / f'{split}_data.npy')}
+        if y is None:
+            dataset[split]['test_mode'] = True
+        else:
+            np.save(tmp_path / f'{split}_label.npy', y)
+            dataset[split]['label_path'] = str(tmp_path / f'{split}_label.npy')
+    test_pipe = {'sample': {'name': 'Sampleframe', 'window_size': window}, 'transform': [{'SkeletonNorm': None}]}
+    cfg = {'MODEL': {'framework': 'RecognizerGCN', 'backbone': {'name': 'STGCN', 'graph': graph},
+                     'head': {'name': 'STGCNHead', 'num_classes': classes}},
+           'DATASET': dataset,
+           'PIPELINE': {'train': {'sample': {'name': 'Sampleframe', 'window_size': window, 'random_pad': True},
+                                  'transform': [{'RandomRotateScale': None}, {'SkeletonNorm': None}]},
+                        'test': test_pipe},
+           'OPTIMIZER': {'name': 'Momentum', 'momentum': 0.9,
+                         'learning_rate': {'name': 'CosineAnnealingDecay', 'learning_rate': lr, 'T_max': epochs},
+                         'weight_decay': {'name': 'L2', 'value': 1e-4}},
+           'model_name': 'STGCN_t', 'epochs': epochs, 'log_interval': 5, 'output_dir': str(tmp_path / 'out')}
+    cfg.update(extra)
+    path = tmp_path / 'cfg.yaml'
+    path.write_text(yaml.safe_dump(cfg))
+    return str(path)
+
+
+def test_short_real_training_beats_chance_by_far(penn, tmp_path):
+    classes = range(0, 15, 3)          # baseball_pitch, bowl, jump_rope, pushup, strum_guitar
+    train = subset(penn['train_x'], penn['train_y'], 20, classes)
+    test = subset(penn['test_x'], penn['test_y'], 20, classes)
+    cfg = get_config(write_config(tmp_path, {'train': train, 'test': test}, epochs=5, classes=5))
+    train_model(cfg)
+    weights = os.path.join(cfg.output_dir, 'STGCN_t_epoch_00005.pdparams')
+    report = run_test(cfg, weights, dump=str(tmp_path / 'logits.npz'))
+    assert report['top1'] > 0.5, report['top1']                   # chance is 0.2 (measured: 0.65)
+    assert report['mean_class_accuracy'] > 0.5
+    dump = np.load(tmp_path / 'logits.npz')
+    assert dump['logits'].shape == (len(test[1]), 5) and np.array_equal(dump['labels'], test[1])
+    assert (dump['logits'].argmax(1) == test[1]).mean() == pytest.approx(report['top1'])
+    assert not np.allclose(dump['logits'].sum(1), 1.0)          # logits before softmax
+    cm = np.loadtxt(os.path.join(cfg.output_dir, 'confusion_matrix.csv'), delimiter=',', skiprows=1,
+                    usecols=range(1, 6))
+    assert cm.sum() == len(test[1]) and np.trace(cm) / cm.sum() == pytest.approx(report['top1'])
+    assert open(os.path.join(cfg.output_dir, 'confusion_matrix.png'), 'rb').read(4) == b'\x89PNG'
+
+
+def test_resume_ends_with_the_same_weights(penn, tmp_path):
+    data = {'train': subset(penn['train_x'], penn['train_y'], 2)}
+    args = dict(window=16, epochs=3, batch=8, graph='spatial', MIX={'name': 'Mixup', 'alpha': 0.2})
+    (tmp_path / 'a').mkdir()
+    (tmp_path / 'b').mkdir()
+    straight = get_config(write_config(tmp_path / 'a', data, **args))
+    train_model(straight, seed=3)
+    cut = write_config(tmp_path / 'b', data, **args)
+    train_model(get_config(cut, ['epochs=1']), seed=3)           # "interrupted" after epoch 1
+    resumed_cfg = get_config(cut)
+    assert last_complete_epoch(resumed_cfg) == 1
+    train_model(resumed_cfg, seed=3, resume=True)
+    a = paddle.load(os.path.join(straight.output_dir, 'STGCN_t_epoch_00003.pdparams'))
+    b = paddle.load(os.path.join(resumed_cfg.output_dir, 'STGCN_t_epoch_00003.pdparams'))
+    assert a.keys() == b.keys()
+    moved = paddle.load(os.path.join(resumed_cfg.output_dir, 'STGCN_t_epoch_00001.pdparams'))
+    assert max(float((a[k] - moved[k]).abs().max()) for k in a) > 1e-3    # epochs 2-3 really changed weights
+    for k in a:
+        np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), atol=1e-6, err_msg=k)
+
+
+def test_validate_holds_out_a_stratified_fraction_and_keeps_the_best(penn, tmp_path):
+    labels = np.repeat(np.arange(5), [10, 20, 30, 2, 1])
+    train_idx, valid_idx = stratified_holdout(labels, 0.1, seed=0)
+    assert sorted(np.bincount(labels[valid_idx], minlength=5)) == sorted([1, 2, 3, 1, 0])
+    assert len(np.intersect1d(train_idx, valid_idx)) == 0 and len(train_idx) + len(valid_idx) == len(labels)
+    cfg = get_config(write_config(tmp_path, {'train': subset(penn['train_x'], penn['train_y'], 4)}, window=16,
+                                  epochs=1, batch=8))
+    train_model(cfg, validate=True)
+    log = open(os.path.join(cfg.output_dir, 'train.log')).read()
+    assert 'validate on a stratified 10% of train: 15 samples held out' in log and 'val top1:' in log
+    assert os.path.isfile(os.path.join(cfg.output_dir, 'STGCN_t_best.pdparams'))
+
+
+def test_unlabelled_test_set_writes_one_row_per_sample(penn, tmp_path):
+    x = np.ascontiguousarray(penn['test_x'][:37])
+    cfg = get_config(write_config(tmp_path, {'test': (x, None)}, window=16, graph='spatial'))
+    model_path = tmp_path / 'w.pdparams'
+    from paddlevideo.modeling import build_model
+    paddle.save(build_model(cfg.MODEL).state_dict(), str(model_path))
+    assert run_test(cfg, str(model_path)) is None
+    rows = open(os.path.join(cfg.output_dir, 'submission.csv')).read().split()
+    assert rows[0] == 'sample_index,predict_category' and len(rows) == 38        # 37 samples, 2 batches
+    assert [int(r.split(',')[0]) for r in rows[1:]] == list(range(37))
+
+
+def run_main(*args):
+    return subprocess.run([sys.executable, str(ROOT / 'main.py'), *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300)
+
+
+@pytest.mark.parametrize('case, message', [
+    ('missing_data', 'data file not found: '),
+    ('bad_override', "unknown key(s) ['EPOCHS']"),
+    ('wrong_weights', 'does not fit the model: head.fcn.weight: model expects shape [15, 256, 1, 1]'),
+    ('no_weights', '--test needs the weights to test'),
+])
+def test_cli_errors_are_one_line(tmp_path, compat, case, message):
+    x = np.random.default_rng(0).normal(size=(4, 3, 20, 25, 1)).astype(np.float32)
+    cfg = write_config(tmp_path, {'train': (x, np.arange(4)), 'test': (x, np.arange(4))}, window=16,
+                       graph='spatial')
+    args = {'missing_data': ['-c', cfg, '-o', 'DATASET.train.file_path=/nope/train.npy'],
+            'bad_override': ['-c', cfg, '-o', 'EPOCHS=3'],
+            'wrong_weights': ['--test', '-c', cfg, '-w', str(compat / 'paddlevideo_stgcn_fsd.pdparams')],
+            'no_weights': ['--test', '-c', cfg]}[case]
+    result = run_main(*args)
+    assert result.returncode == 2, result.stderr
+    lines = [ln for ln in result.stderr.splitlines() if ln.startswith('error:')]
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert 'Traceback' not in result.stderr

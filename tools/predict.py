@@ -1,0 +1,149 @@
+"""Classify skeleton .npy files with an exported ST-GCN (Paddle Inference or ONNX Runtime), PaddleVideo-style.
+
+python tools/predict.py --input_file data/fsd10/example_skeleton.npy \
+    --config configs/recognition/stgcn/stgcn_fsd.yaml \
+    --model_file inference/STGCN/STGCN.json --params_file inference/STGCN/STGCN.pdiparams
+
+--input_file takes one .npy (a sample C x T x V x M, or a batch N x C x T x V x M), a folder of .npy files or a
+glob. Each sample goes through the config's test pipeline, so a raw file of any length T works.
+"""
+import argparse
+import glob
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
+import numpy as np  # noqa: E402
+
+from paddlevideo.inference import Predictor, input_shape  # noqa: E402
+from paddlevideo.inference.export import atomic_write_bytes  # noqa: E402
+from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS  # noqa: E402
+from paddlevideo.loader.builder import num_classes  # noqa: E402
+from paddlevideo.loader.dataset import check_finite, check_skeleton_shape, open_npy  # noqa: E402
+from paddlevideo.loader.pipelines import Compose  # noqa: E402
+from paddlevideo.utils.cli import add_bool_flag, run, str2bool  # noqa: E402
+from paddlevideo.utils.config import get_config  # noqa: E402
+from paddlevideo.utils.errors import ConfigError, DataError  # noqa: E402
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('-i', '--input_file', required=True, help='.npy file, folder of .npy files, or glob')
+    parser.add_argument('-c', '--config', required=True, help='YAML config (its PIPELINE.test is applied)')
+    parser.add_argument('-o', '--override', action='append', default=[], metavar='KEY=VALUE',
+                        help='config override (repeatable)')
+    parser.add_argument('--model_file', required=True, help='<name>.json (or legacy .pdmodel), or <name>.onnx')
+    parser.add_argument('--params_file', default=None, help='<name>.pdiparams (default: beside the model file)')
+    parser.add_argument('--backend', choices=BACKENDS, default=None,
+                        help='default: onnxruntime for a .onnx model file, paddle otherwise')
+    add_bool_flag(parser, '--use_gpu', 'run on the GPU (falls back to the CPU, with a notice, if there is none)')
+    add_bool_flag(parser, '--use_tensorrt', 'use TensorRT on the GPU (dynamic batch up to --batch_size)')
+    parser.add_argument('--enable_mkldnn', type=str2bool, nargs='?', const=True, default=DEFAULT_ENABLE_MKLDNN,
+                        help=f'Paddle Inference on CPU: use oneDNN (default {DEFAULT_ENABLE_MKLDNN})')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32', help='fp16 / int8 need TensorRT')
+    parser.add_argument('--cpu_threads', type=int, default=None, help='math threads (default: all cores)')
+    parser.add_argument('-b', '--batch_size', type=int, default=1, help='samples per engine run')
+    parser.add_argument('--top_k', type=int, default=1)
+    parser.add_argument('--label_map', default=None, help='class names, one per line, in class-id order')
+    parser.add_argument('--output', default=None, help='also write the results to this JSON file')
+    return parser.parse_args(argv)
+
+
+def input_files(pattern):
+    """A file, the .npy files of a folder, or the files a glob matches, sorted."""
+    if os.path.isdir(pattern):
+        files = sorted(glob.glob(os.path.join(pattern, '*.npy')))
+    elif os.path.isfile(pattern):
+        files = [pattern]
+    else:
+        files = sorted(f for f in glob.glob(pattern) if os.path.isfile(f))
+    if not files:
+        raise DataError(f'no input .npy file found at {pattern}')
+    return files
+
+
+def samples(files, pipeline, predictor):
+    """(name, sample C x W x V x M) for every sample of every file, after the test pipeline."""
+    _, C, _, V, M = predictor.input_shape
+    rng = np.random.default_rng(0)
+    for path in files:
+        data = open_npy(path, 'input')[0]
+        if data.ndim not in (4, 5) or not (np.issubdtype(data.dtype, np.floating)
+                                           or np.issubdtype(data.dtype, np.integer)):
+            raise DataError(f'{path}: expected a skeleton array, C x T x V x M (one sample) or N x C x T x V x M, '
+                            f'of real numbers; found shape {data.shape} {data.dtype}')
+        batch = data if data.ndim == 5 else data[None]
+        check_skeleton_shape(batch.shape, path, channels=C, joints=V, persons=M)
+        check_finite(batch, path)
+        for i in range(len(batch)):
+            name = f'{path}[{i}]' if data.ndim == 5 else path
+            sample = pipeline(np.array(batch[i]), rng)
+            predictor.check_shape((1, *sample.shape), f'{name} after the test pipeline')
+            yield name, sample
+
+
+def read_label_map(path, count):
+    if not os.path.isfile(path):
+        raise DataError(f'label map not found: {path}')
+    with open(path, encoding='utf-8') as f:
+        names = [line.strip() for line in f.read().rstrip('\n').split('\n')]
+    if len(names) != count:
+        raise DataError(f'{path}: {len(names)} class names for {count} classes (one name per line expected)')
+    return names
+
+
+def softmax(logits):
+    e = np.exp(logits - logits.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def report(names, logits, top_k, labels):
+    """Print PaddleVideo's per-sample lines; returns the results as dicts."""
+    results = []
+    for name, scores in zip(names, softmax(logits)):
+        classes = np.argsort(-scores, kind='stable')[:top_k]
+        print(f'Current video file: {name}')
+        top = []
+        for rank, c in enumerate(classes, 1):
+            label = f' ({labels[c]})' if labels else ''
+            print(f'\ttop-{rank} class: {c}{label}')
+            print(f'\ttop-{rank} score: {scores[c]:.5f}')
+            top.append({'class_id': int(c), 'score': float(scores[c]), **({'name': labels[c]} if labels else {})})
+        results.append({'file': name, 'top_k': top})
+    return results
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    cfg = get_config(args.config, args.override)
+    classes = num_classes(cfg)
+    if not 1 <= args.top_k <= classes:
+        raise ConfigError(f'--top_k must be between 1 and {classes} (the number of classes), got {args.top_k}')
+    labels = read_label_map(args.label_map, classes) if args.label_map else None
+    files = input_files(args.input_file)
+    predictor = Predictor(args.model_file, args.params_file, args.backend, args.use_gpu, args.use_tensorrt,
+                          args.enable_mkldnn, args.precision, args.cpu_threads, args.batch_size)
+    want = [None, *predictor.input_shape[1:]]
+    if input_shape(cfg) != want:
+        raise ConfigError(f'{predictor.model_file} takes input {want} (N, C, window, V, M) but {args.config} '
+                          f'makes {input_shape(cfg)}: predict with the config the model was exported with')
+    pipeline = Compose((cfg.get('PIPELINE') or {}).get('test'))
+    results, names, batch = [], [], []
+    for name, sample in samples(files, pipeline, predictor):
+        names.append(name)
+        batch.append(sample)
+        if len(batch) == args.batch_size:
+            results += report(names, predictor.predict(np.stack(batch)), args.top_k, labels)
+            names, batch = [], []
+    if batch:
+        results += report(names, predictor.predict(np.stack(batch)), args.top_k, labels)
+    if args.output:
+        summary = {'model_file': predictor.model_file, 'backend': predictor.backend, 'device': predictor.device,
+                   'results': results}
+        atomic_write_bytes(json.dumps(summary, indent=1).encode(), args.output)
+
+
+if __name__ == '__main__':
+    run(main)
