@@ -8,21 +8,17 @@ mode, in the training-mode loss, in the BatchNorm statistics that step updates, 
 """
 import copy
 import json
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(__file__).resolve().parents[2] / 'shared'
+from conftest import SHARED  # noqa: E402  (conftest puts the repository on sys.path)
+
 COMPAT = SHARED / 'compat'
 PENN = SHARED / 'data' / 'penn_action'
 if not (COMPAT.is_dir() and PENN.is_dir()):
     pytest.skip(f'needs the shared fixtures in {SHARED} (compat/ and data/penn_action/)', allow_module_level=True)
 
-sys.path.insert(0, str(REPO))
-import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
 import paddle  # noqa: E402
 import paddle.nn.functional as F  # noqa: E402
 

@@ -18,7 +18,6 @@ import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is im
 import numpy as np  # noqa: E402
 
 from paddlevideo.inference import Predictor, input_shape  # noqa: E402
-from paddlevideo.inference.export import atomic_write_bytes  # noqa: E402
 from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS  # noqa: E402
 from paddlevideo.loader.builder import num_classes  # noqa: E402
 from paddlevideo.loader.dataset import check_finite, check_skeleton_shape, open_npy  # noqa: E402
@@ -26,6 +25,7 @@ from paddlevideo.loader.pipelines import Compose  # noqa: E402
 from paddlevideo.utils.cli import add_bool_flag, run, str2bool  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 from paddlevideo.utils.errors import ConfigError, DataError  # noqa: E402
+from paddlevideo.utils.fileio import write_text  # noqa: E402
 
 
 def parse_args(argv):
@@ -142,7 +142,7 @@ def main(argv=None):
     if args.output:
         summary = {'model_file': predictor.model_file, 'backend': predictor.backend, 'device': predictor.device,
                    'results': results}
-        atomic_write_bytes(json.dumps(summary, indent=1).encode(), args.output)
+        write_text(args.output, json.dumps(summary, indent=1))
 
 
 if __name__ == '__main__':

@@ -42,11 +42,15 @@ def open_npy(path, what='data'):
     return np.ndarray(shape, dtype, buffer=mm, offset=offset), mm, offset
 
 
-def check_finite(array, path):
+def check_finite(array, path, release=None):
+    """Raise DataError at the first sample holding NaN or Inf; release(start, stop) frees scanned samples."""
     rows = max(1, _SCAN_BYTES // max(1, array[0].nbytes))
     for start in range(0, len(array), rows):
         chunk = array[start:start + rows]
-        if not np.isfinite(chunk).all():
+        finite = np.isfinite(chunk).all()
+        if release is not None:
+            release(start, start + len(chunk))
+        if not finite:
             bad = start + int(np.flatnonzero(~np.isfinite(chunk).reshape(len(chunk), -1).all(axis=1))[0])
             raise DataError(f'{path}: sample {bad} contains NaN or Inf')
 
@@ -89,7 +93,7 @@ class SkeletonDataset:
         self.file_path, self.pipeline, self.seed, self.epoch = file_path, pipeline, seed, 0
         self.data, self._mmap, self._offset = open_npy(file_path)
         check_skeleton_shape(self.data.shape, file_path, channels, joints, persons)
-        check_finite(self.data, file_path)
+        check_finite(self.data, file_path, self._release)
         self.labels = None
         if label_path:
             self.labels = load_labels(label_path, len(self.data), num_classes)
@@ -104,14 +108,20 @@ class SkeletonDataset:
         """Random transforms draw from (seed, epoch, sample): the same run gives the same augmentations."""
         self.epoch = epoch
 
+    def _release(self, start, stop):
+        """Drop samples [start, stop) from this process's resident memory (the page cache keeps them)."""
+        if self._mmap is None:
+            return
+        size = self.data[0].nbytes
+        begin, end = self._offset + size * start, self._offset + size * stop
+        aligned = begin - begin % mmap.PAGESIZE
+        self._mmap.madvise(mmap.MADV_DONTNEED, aligned, end - aligned)
+
     def raw(self, i):
         """Sample i as stored (C, T, V, M), copied out of the map, whose pages are then released."""
         j = int(self.indices[i])
         sample = np.array(self.data[j])
-        if self._mmap is not None:
-            start = self._offset + sample.nbytes * j
-            aligned = start - start % mmap.PAGESIZE
-            self._mmap.madvise(mmap.MADV_DONTNEED, aligned, start + sample.nbytes - aligned)
+        self._release(j, j + 1)
         return sample
 
     def __getitem__(self, i):

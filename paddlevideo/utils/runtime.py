@@ -7,6 +7,8 @@ math on one OpenMP thread unless ``OMP_NUM_THREADS`` says otherwise. Both are de
 set wins. ``PADDLEVIDEO_NO_CPU_TUNING=1`` leaves the environment untouched.
 """
 import os
+import sys
+import warnings
 
 
 def _cpu_vendor():
@@ -32,6 +34,9 @@ def configure_cpu_environment(threads=None):
     """Set MKL / OpenMP defaults for this process; call before the first ``import paddle``."""
     if os.environ.get('PADDLEVIDEO_NO_CPU_TUNING') == '1':
         return
+    if 'paddle' in sys.modules and 'MKL_DEBUG_CPU_TYPE' not in os.environ and _cpu_vendor() == 'AuthenticAMD':
+        warnings.warn('paddle was imported before paddlevideo: its MKL runs the slow generic path on this AMD '
+                      'CPU; import paddlevideo first (see paddlevideo/utils/runtime.py)', RuntimeWarning)
     if threads is not None:
         os.environ['OMP_NUM_THREADS'] = str(threads)
     os.environ.setdefault('OMP_NUM_THREADS', str(available_cores()))

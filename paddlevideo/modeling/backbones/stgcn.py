@@ -28,7 +28,11 @@ def mix_joints_then_channels(x, graph, weight, num_subsets):
     g = graph.transpose([1, 2, 0]).reshape([v, w * k])                  # [v, w*K + k] = G[k, v, w]
     cout = weight.shape[0] // num_subsets
     wk = weight.reshape([num_subsets, cout, -1]).transpose([1, 2, 0]).unsqueeze(2)  # (Cout, Cin, 1, K)
-    return F.conv2d(paddle.matmul(x, g), wk, stride=(1, num_subsets))
+    # The matmul runs on x folded to (N, Cin*T, V): the same numbers, and the reshape makes Paddle Inference's
+    # oneDNN path reorder x to plain NCHW first (its 4-D x 2-D matmul reads a oneDNN conv output, channels-last
+    # in memory, as if it were NCHW: wrong logits from the second block on, Paddle 3.3.1).
+    xg = paddle.matmul(x.reshape([0, -1, v]), g).reshape([0, x.shape[1], -1, w * k])  # (N, Cin, T, V*K)
+    return F.conv2d(xg, wk, stride=(1, num_subsets))
 
 
 class ConvBN(nn.Layer):
