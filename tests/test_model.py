@@ -94,3 +94,19 @@ def test_folded_conv_bias_equals_biased_conv_then_bn():
         np.testing.assert_allclose(bn._mean.numpy(), ref_bn._mean.numpy(), atol=1e-6)   # PaddleVideo's meaning
         np.testing.assert_allclose(bn._variance.numpy(), ref_bn._variance.numpy(), atol=1e-6)
     assert np.abs(bn._mean.numpy()).max() > 0.1          # the running mean really carries the bias
+
+
+def test_spatial_gcn_bias_is_exact_in_training_and_evaluation():
+    """Training carries PaddleVideo's gcn bias as a channel of ones, evaluation adds it: both equal the biased
+    1x1 conv followed by PaddleVideo's graph product."""
+    from paddlevideo.modeling.backbones.stgcn import GraphConv
+    paddle.seed(1)
+    gcn = GraphConv(5, 4, 3, 25, 'spatial', bias=True)
+    gcn.conv.bias.set_value(paddle.randn([12]))
+    x, graph = paddle.randn([2, 5, 6, 25]), paddle.rand([3, 25, 25])
+    y = gcn.conv(x).reshape([2, 3, 4, 6, 25])
+    expected = paddle.einsum('nkctv,kvw->nctw', y, graph).numpy()
+    gcn.train()
+    np.testing.assert_allclose(gcn(x, graph).numpy(), expected, atol=1e-4)
+    gcn.eval()
+    np.testing.assert_allclose(gcn(x, graph).numpy(), expected, atol=1e-4)
