@@ -84,7 +84,8 @@ def rows_for(graph, threads, repeat, big_repeat, folder):
     rows = {'dygraph': measure(dygraph(model), repeat, big_repeat)}
     for name, kw in (('paddle_inference_onednn', dict(enable_mkldnn=True)),
                      ('paddle_inference', dict(enable_mkldnn=False))):
-        rows[name] = measure(Predictor(os.path.join(out, 'STGCN.json'), **kw, **quiet).predict, repeat, big_repeat)
+        rows[name] = measure(Predictor(os.path.join(out, 'STGCN.json'), backend='paddle', **kw, **quiet).predict,
+                             repeat, big_repeat)
     rows['onnxruntime'] = measure(Predictor(os.path.join(out, 'STGCN.onnx'), **quiet).predict, repeat, big_repeat)
     try:
         from benchmarks.paddlevideo_reference import ReferenceRecognizer

@@ -95,7 +95,8 @@ def test_logits_depend_on_the_input(exported):
 def test_backends_agree_with_dygraph(exported, backend):
     _, _, folder, x, logits = exported
     model_file = folder / ('STGCN.onnx' if backend == 'onnxruntime' else 'STGCN.json')
-    predictor = Predictor(str(model_file), enable_mkldnn=False, cpu_threads=2, batch_size=2)  # chunks 2, 2, 1
+    predictor = Predictor(str(model_file), backend=backend, enable_mkldnn=False, cpu_threads=2,
+                          batch_size=2)  # chunks 2, 2, 1
     assert predictor.backend == backend and predictor.input_shape == [None, 2, WINDOW, 25, 1]
     np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
     np.testing.assert_allclose(predictor.predict(x[3:4]), logits[3:4], rtol=0, atol=1e-4)
@@ -105,8 +106,19 @@ def test_paddle_inference_onednn_agrees_with_dygraph(exported):
     """Paddle 3.3.1's oneDNN 4-D x 2-D matmul misreads a conv's channels-last output; stgcn.py folds the input to
     3-D first (without that, errors of 0.77 and a changed top-1 on the compat checkpoint)."""
     _, _, folder, x, logits = exported
-    predictor = Predictor(str(folder / 'STGCN.json'), enable_mkldnn=True, cpu_threads=2, notify=lambda line: None)
+    predictor = Predictor(str(folder / 'STGCN.json'), backend='paddle', enable_mkldnn=True, cpu_threads=2,
+                          notify=lambda line: None)
     np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
+
+
+def test_onnx_runtime_is_the_default_cpu_backend(exported):
+    _, _, folder, x, logits = exported
+    lines = []
+    predictor = Predictor(str(folder / 'STGCN.json'), notify=lines.append)
+    assert predictor.backend == 'onnxruntime' and predictor.model_file == str(folder / 'STGCN.onnx')
+    assert len(lines) == 1 and lines[0].startswith('running ONNX Runtime on ')
+    np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
+    assert Predictor(str(folder / 'STGCN.json'), backend='paddle').backend == 'paddle'
 
 
 def test_onnx_batch_dimension_is_dynamic(exported):

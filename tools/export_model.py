@@ -1,7 +1,7 @@
-"""Export a trained ST-GCN to a Paddle inference model (<name>.json + .pdiparams) and, with --onnx, <name>.onnx.
+"""Export a trained ST-GCN to a Paddle inference model (<name>.json + .pdiparams) and <name>.onnx.
 
 python tools/export_model.py -c configs/recognition/stgcn/stgcn_fsd.yaml -p output/STGCN/STGCN_best.pdparams \
-    -o inference/STGCN [--onnx]
+    -o inference [--onnx=False]
 """
 import argparse
 import os
@@ -20,7 +20,8 @@ def parse_args(argv):
     parser.add_argument('-p', '--pretrained_params', required=True, help='trained weights (.pdparams)')
     parser.add_argument('-o', '--output_path', default='inference', help='folder to write the model into')
     parser.add_argument('--save_name', default=None, help='file name without suffix (default: model_name)')
-    add_bool_flag(parser, '--onnx', 'also write <save_name>.onnx with paddle2onnx (dynamic batch)')
+    add_bool_flag(parser, '--onnx', 'also write <save_name>.onnx with paddle2onnx, dynamic batch (default: yes; '
+                  'predict.py runs it with ONNX Runtime, the fastest CPU backend)', default=True)
     parser.add_argument('--override', action='append', default=[], metavar='KEY=VALUE',
                         help='config override, e.g. INFERENCE.window_size=64 (repeatable)')
     return parser.parse_args(argv)

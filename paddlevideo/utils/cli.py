@@ -15,9 +15,9 @@ def str2bool(text):
     raise argparse.ArgumentTypeError(f"expected True or False, got '{text}'")
 
 
-def add_bool_flag(parser, name, help):
+def add_bool_flag(parser, name, help, default=False):
     """--name, --name=True and --name=False all work (PaddleVideo's tools take both spellings)."""
-    parser.add_argument(name, type=str2bool, nargs='?', const=True, default=False, help=help)
+    parser.add_argument(name, type=str2bool, nargs='?', const=True, default=default, help=help)
 
 
 def run(main, argv=None):
