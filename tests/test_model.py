@@ -8,7 +8,7 @@ import pytest
 
 from paddlevideo.loader.pipelines import Compose
 from paddlevideo.modeling import build_model
-from paddlevideo.modeling.backbones.stgcn import ConvBN, conv_nobias
+from paddlevideo.modeling.backbones.stgcn import conv_bn, conv_nobias
 from paddlevideo.modeling.graph import Graph
 from paddlevideo.utils.checkpoint import load_weights
 from paddlevideo.utils.errors import CheckpointError
@@ -89,7 +89,7 @@ def test_folded_conv_bias_equals_biased_conv_then_bn():
     for training in (True, True, False):
         x = paddle.randn([3, 4, 7, 5])
         ref_bn.train() if training else ref_bn.eval()
-        ours = ConvBN.apply(conv_nobias(conv, x), conv, bn, training)
+        ours = conv_bn(conv_nobias(conv, x), conv, bn, training)
         np.testing.assert_allclose(ours.numpy(), ref_bn(ref_conv(x)).numpy(), atol=1e-5)
         np.testing.assert_allclose(bn._mean.numpy(), ref_bn._mean.numpy(), atol=1e-6)   # PaddleVideo's meaning
         np.testing.assert_allclose(bn._variance.numpy(), ref_bn._variance.numpy(), atol=1e-6)
@@ -110,3 +110,17 @@ def test_spatial_gcn_bias_is_exact_in_training_and_evaluation():
     np.testing.assert_allclose(gcn(x, graph).numpy(), expected, atol=1e-4)
     gcn.eval()
     np.testing.assert_allclose(gcn(x, graph).numpy(), expected, atol=1e-4)
+
+
+def test_head_loss_with_mixup_and_label_smoothing():
+    from paddlevideo.modeling.heads.stgcn_head import STGCNHead
+    logits = paddle.to_tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+    a, b = paddle.to_tensor([0, 1]), paddle.to_tensor([2, 2])
+    logp = np.log(np.exp(logits.numpy()) / np.exp(logits.numpy()).sum(1, keepdims=True))
+    ce = lambda y: -logp[[0, 1], y].mean()  # noqa: E731
+    head = STGCNHead(num_classes=3)
+    assert float(head.loss(logits, a)) == pytest.approx(ce([0, 1]), rel=1e-5)
+    assert float(head.loss(logits, a, b, 0.3)) == pytest.approx(0.3 * ce([0, 1]) + 0.7 * ce([2, 2]), rel=1e-5)
+    smooth = STGCNHead(num_classes=3, ls_eps=0.1)
+    expected = 0.9 * ce([0, 1]) + 0.1 * -logp.mean()
+    assert float(smooth.loss(logits, a)) == pytest.approx(expected, rel=1e-5)

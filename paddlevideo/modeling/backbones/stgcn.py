@@ -9,7 +9,8 @@ Both compute  z[n,c,t,w] = sum_{k,i,v} W[k*out+c, i] x[n,i,t,v] G[k,v,w]  the sa
 runs first, as one matmul of the input with G laid out (V, V*K) (joint-major, subset-minor), and the channel
 mixing second, as a (1, K) convolution with stride K. No transposes of activations, no einsum. Convolutions
 that BatchNorm follows carry no bias in the computation: a checkpoint's bias is folded into that BatchNorm's
-mean (exact, see ConvBN). On the FSD shape this trains about twice as fast as PaddleVideo's formulation.
+mean (exact, see conv_bn). On the FSD shape this trains 2.5x as fast as PaddleVideo's formulation on the same
+runtime (learnable, batch 8; benchmarks/train_speed.py).
 """
 import paddle
 import paddle.nn as nn
@@ -35,29 +36,25 @@ def mix_joints_then_channels(x, graph, weight, num_subsets):
     return F.conv2d(xg, wk, stride=(1, num_subsets))
 
 
-class ConvBN(nn.Layer):
-    """Batch-normalise the output of a convolution whose bias (if any) is folded into the BN mean.
+def conv_bn(x, conv, bn, training):
+    """bn(conv(x) + conv.bias) given x = the convolution's output without bias, the bias folded into bn's mean.
 
     BN(conv(x) + b) in training equals BN(conv(x)) exactly; the running mean keeps PaddleVideo's meaning
     (statistics of conv(x) + b): it is updated on mean - b and shifted back, and evaluation uses mean - b.
     """
-
-    @staticmethod
-    def apply(x, conv, bn, training):
-        bias = conv.bias
-        mom = bn._momentum
-        if training:
-            if bias is None:
-                return F.batch_norm(x, bn._mean, bn._variance, bn.weight, bn.bias, training=True, momentum=mom,
-                                    epsilon=bn._epsilon)
-            shifted = bn._mean - bias  # batch_norm updates this copy in place; bn._mean is then set from it
-            y = F.batch_norm(x, shifted, bn._variance, bn.weight, bn.bias, training=True, momentum=mom,
-                             epsilon=bn._epsilon)
-            with paddle.no_grad():
-                paddle.assign(shifted + bias, bn._mean)
-            return y
-        mean = bn._mean if bias is None else bn._mean - bias
-        return F.batch_norm(x, mean, bn._variance, bn.weight, bn.bias, training=False, epsilon=bn._epsilon)
+    bias, mom = conv.bias, bn._momentum
+    if training:
+        if bias is None:
+            return F.batch_norm(x, bn._mean, bn._variance, bn.weight, bn.bias, training=True, momentum=mom,
+                                epsilon=bn._epsilon)
+        shifted = bn._mean - bias  # batch_norm updates this copy in place; bn._mean is then set from it
+        y = F.batch_norm(x, shifted, bn._variance, bn.weight, bn.bias, training=True, momentum=mom,
+                         epsilon=bn._epsilon)
+        with paddle.no_grad():
+            paddle.assign(shifted + bias, bn._mean)
+        return y
+    mean = bn._mean if bias is None else bn._mean - bias
+    return F.batch_norm(x, mean, bn._variance, bn.weight, bn.bias, training=False, epsilon=bn._epsilon)
 
 
 def conv_nobias(conv, x):
@@ -122,14 +119,14 @@ class STGCNBlock(nn.Layer):
     def forward(self, x, graph):
         bn1, _, tconv, bn2, drop = self.tcn
         y = F.relu(bn1(self.gcn(x, graph)))
-        y = ConvBN.apply(conv_nobias(tconv, y), tconv, bn2, self.training)
+        y = conv_bn(conv_nobias(tconv, y), tconv, bn2, self.training)
         if self.dropout > 0:
             y = drop(y)
         if self.residual == 'identity':
             y = y + x
         elif self.residual is not None:
             conv, bn = self.residual
-            y = y + ConvBN.apply(conv_nobias(conv, x), conv, bn, self.training)
+            y = y + conv_bn(conv_nobias(conv, x), conv, bn, self.training)
         return F.relu(y)
 
 

@@ -20,10 +20,8 @@ class STGCNHead(nn.Layer):
         return self.fcn(x).flatten(1)
 
     def loss(self, logits, labels, labels_b=None, lam=None):
-        """Cross entropy (with label smoothing ls_eps); mixup when labels_b and lam are given."""
-        def ce(y):
-            return F.cross_entropy(logits, y, label_smoothing=self.ls_eps or None) if self.ls_eps else \
-                F.cross_entropy(logits, y)
+        """Cross entropy (label smoothing ls_eps); mixup (lam * CE(labels) + (1 - lam) * CE(labels_b)) if given."""
+        loss = F.cross_entropy(logits, labels, label_smoothing=self.ls_eps)
         if labels_b is None:
-            return ce(labels)
-        return lam * ce(labels) + (1 - lam) * ce(labels_b)
+            return loss
+        return lam * loss + (1 - lam) * F.cross_entropy(logits, labels_b, label_smoothing=self.ls_eps)
