@@ -18,7 +18,7 @@ def parse_args(argv=None):
     p.add_argument('--validate', action='store_true', help='evaluate every epoch and keep the best checkpoint')
     p.add_argument('--seed', type=int, default=None, help='random seed (default: config seed or 0)')
     p.add_argument('--resume', action='store_true', help='continue from the last complete epoch in output_dir')
-    p.add_argument('--amp', action='store_true', help='mixed precision (bfloat16 on CPU, float16 on GPU)')
+    p.add_argument('--amp', action='store_true', help='float16 mixed precision on a GPU (on the CPU: float32, says so)')
     p.add_argument('--dump', help='with --test: save logits (and labels) in dataset order to this .npz')
     return p.parse_args(argv)
 

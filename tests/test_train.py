@@ -138,3 +138,16 @@ def test_cli_errors_are_one_line(tmp_path, compat, case, message):
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith('error:')]
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert 'Traceback' not in result.stderr
+
+
+def test_amp_on_cpu_says_it_trains_in_float32(penn, tmp_path):
+    """Paddle 3.3.1's autocast changes nothing on the CPU (bfloat16 included): --amp says so instead of
+    pretending. If a Paddle release starts casting there, the first assertion fails: time to enable it."""
+    x = paddle.randn([2, 4])
+    with paddle.amp.auto_cast(enable=True, dtype='bfloat16'):
+        assert paddle.matmul(x, x.t()).dtype == paddle.float32
+    cfg = get_config(write_config(tmp_path, {'train': subset(penn['train_x'], penn['train_y'], 1)}, window=16,
+                                  epochs=1, batch=8))
+    train_model(cfg, amp=True)
+    log = open(os.path.join(cfg.output_dir, 'train.log')).read()
+    assert '--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32' in log
