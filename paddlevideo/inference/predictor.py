@@ -1,0 +1,203 @@
+"""Run an exported recognizer on in-memory batches (N, C, W, V, M) -> logits (N, num_classes).
+
+Backends: Paddle Inference (CPU with or without oneDNN; GPU, optionally TensorRT with a dynamic batch) and
+ONNX Runtime. A GPU or TensorRT that is asked for but missing is reported in one line and the predictor runs
+on the CPU instead.
+"""
+import os
+import sys
+
+import numpy as np
+
+from ..utils.errors import CheckpointError, ConfigError, DataError
+from ..utils.runtime import available_cores
+
+BACKENDS = ('paddle', 'onnxruntime')
+PRECISIONS = ('fp32', 'fp16', 'int8')
+# oneDNN agrees with dygraph (tests) but is slower for this model on the CPUs measured (benchmarks/infer_speed.py).
+DEFAULT_ENABLE_MKLDNN = False
+
+
+def resolve_model_file(path):
+    """An existing model file; <prefix>.json and the legacy <prefix>.pdmodel stand in for each other."""
+    if os.path.isfile(path):
+        return path
+    stem, ext = os.path.splitext(path)
+    if ext in ('.json', '.pdmodel'):
+        other = stem + ('.pdmodel' if ext == '.json' else '.json')
+        if os.path.isfile(other):
+            return other
+    raise CheckpointError(f'model file not found: {path}')
+
+
+def plan_device(use_gpu, use_tensorrt, precision, gpu_available, tensorrt_available, missing_gpu):
+    """What runs where: (use_gpu, use_tensorrt, precision, one-line notice or None).
+
+    fp16 / int8 need TensorRT (fp16 also runs on a plain GPU); whatever is missing falls back to the CPU, fp32.
+    """
+    want = ('GPU + TensorRT' if use_tensorrt else 'GPU') if use_gpu or use_tensorrt else 'CPU'
+    gpu = (use_gpu or use_tensorrt) and gpu_available
+    trt = use_tensorrt and gpu and tensorrt_available
+    run_precision = precision if trt or (gpu and precision == 'fp16') else 'fp32'
+    if (gpu, trt, run_precision) == (use_gpu or use_tensorrt, use_tensorrt, precision):
+        return gpu, trt, run_precision, None
+    if (use_gpu or use_tensorrt) and not gpu:
+        why = missing_gpu
+    elif use_tensorrt and not trt:
+        why = 'TensorRT is not available'
+    else:
+        why = f'{precision} needs TensorRT or a GPU'
+    where = ('GPU + TensorRT' if trt else 'GPU') if gpu else 'CPU'
+    return gpu, trt, run_precision, (f'warning: asked for {want} {precision} but {why}; '
+                                     f'running on {where} {run_precision} instead')
+
+
+class Predictor:
+    """An exported model, ready to run: `predict(batch)` with batch (N, C, W, V, M) float32 -> logits (N, K).
+
+    backend None picks ONNX Runtime for a .onnx file, and on the CPU also for a Paddle model with a .onnx twin
+    beside it (ONNX Runtime is the fastest CPU backend measured); Paddle Inference otherwise. `batch_size` is the largest
+    batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
+    """
+
+    def __init__(self, model_file, params_file=None, backend=None, use_gpu=False, use_tensorrt=False,
+                 enable_mkldnn=DEFAULT_ENABLE_MKLDNN, precision='fp32', cpu_threads=None, batch_size=32,
+                 notify=None):
+        self.notify = notify or (lambda line: print(line, file=sys.stderr))
+        self.model_file = resolve_model_file(model_file)
+        is_onnx = self.model_file.endswith('.onnx')
+        onnx_twin = os.path.splitext(self.model_file)[0] + '.onnx'
+        if backend is None and not is_onnx and not (use_gpu or use_tensorrt) and os.path.isfile(onnx_twin):
+            self.model_file, is_onnx = onnx_twin, True
+            self.notify(f'running ONNX Runtime on {onnx_twin}, the fastest CPU backend measured '
+                        f'(benchmarks/infer_speed.py); --backend paddle for Paddle Inference')
+        self.backend = backend or ('onnxruntime' if is_onnx else 'paddle')
+        if self.backend not in BACKENDS:
+            raise ConfigError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")
+        if is_onnx != (self.backend == 'onnxruntime'):
+            raise ConfigError(f'backend {self.backend} cannot read {self.model_file}: ONNX Runtime takes a .onnx '
+                              f'file, Paddle Inference a .json (or legacy .pdmodel) with its .pdiparams')
+        if precision not in PRECISIONS:
+            raise ConfigError(f"unknown precision '{precision}'; known: {', '.join(PRECISIONS)}")
+        if batch_size < 1:
+            raise ConfigError(f'batch_size must be at least 1, got {batch_size}')
+        self.batch_size, self.threads = int(batch_size), int(cpu_threads or available_cores())
+        if self.backend == 'paddle':
+            self.params_file = params_file or os.path.splitext(self.model_file)[0] + '.pdiparams'
+            if not os.path.isfile(self.params_file):
+                raise CheckpointError(f'params file not found: {self.params_file}')
+            self.input_name, self.input_shape = _paddle_input(self.model_file)
+            self._run = self._paddle_engine(use_gpu, use_tensorrt, enable_mkldnn, precision)
+        else:
+            self._run = self._onnx_engine(use_gpu, use_tensorrt, precision)
+
+    def check_shape(self, shape, where):
+        """Raise DataError unless `shape` (N, C, W, V, M) fits the model's input [None, C, W, V, M]."""
+        want = tuple(self.input_shape[1:])
+        if len(shape) != 5 or tuple(shape[1:]) != want:
+            raise DataError(f'{where}: the model {self.model_file} takes (N, C, W, V, M) = (N, '
+                            f'{", ".join(map(str, want))}), got {tuple(shape)}')
+
+    def predict(self, batch):
+        """(N, C, W, V, M) array -> (N, num_classes) float32 logits."""
+        batch = np.ascontiguousarray(batch, dtype=np.float32)
+        self.check_shape(batch.shape, 'input batch')
+        return np.concatenate([self._run(batch[i:i + self.batch_size])
+                               for i in range(0, len(batch), self.batch_size)])
+
+    def _paddle_engine(self, use_gpu, use_tensorrt, enable_mkldnn, precision):
+        import paddle
+        from paddle import inference
+
+        gpu_ok = paddle.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0
+        trt_ok = gpu_ok and tuple(inference.get_trt_runtime_version()) != (0, 0, 0)
+        missing = ('this Paddle build has no CUDA (paddle.is_compiled_with_cuda() is False)'
+                   if not paddle.is_compiled_with_cuda() else 'no GPU is visible')
+        gpu, trt, precision, notice = plan_device(use_gpu, use_tensorrt, precision, gpu_ok, trt_ok, missing)
+        if notice:
+            self.notify(notice)
+        config = inference.Config(self.model_file, self.params_file)
+        config.disable_glog_info()
+        mode = {'fp32': inference.PrecisionType.Float32, 'fp16': inference.PrecisionType.Half,
+                'int8': inference.PrecisionType.Int8}[precision]
+        if gpu:
+            config.enable_use_gpu(500, 0, mode if not trt else inference.PrecisionType.Float32)
+            if trt:
+                config.enable_tensorrt_engine(workspace_size=1 << 30, max_batch_size=self.batch_size,
+                                              min_subgraph_size=3, precision_mode=mode, use_static=False,
+                                              use_calib_mode=precision == 'int8')
+                one = [1, *self.input_shape[1:]]
+                full = [self.batch_size, *self.input_shape[1:]]
+                name = self.input_name
+                config.set_trt_dynamic_shape_info({name: one}, {name: full}, {name: full})
+            self.device = 'GPU + TensorRT' if trt else 'GPU'
+        else:
+            config.disable_gpu()
+            config.set_cpu_math_library_num_threads(self.threads)
+            if enable_mkldnn:
+                config.enable_mkldnn()
+                config.set_mkldnn_cache_capacity(10)  # one cached kernel set per batch shape seen
+            else:
+                config.disable_mkldnn()
+            self.device = 'CPU, oneDNN' if enable_mkldnn else 'CPU'
+        predictor = inference.create_predictor(config)
+        feed = predictor.get_input_handle(predictor.get_input_names()[0])
+        fetch = predictor.get_output_handle(predictor.get_output_names()[0])
+
+        def run(batch):
+            feed.reshape(batch.shape)
+            feed.copy_from_cpu(batch)
+            predictor.run()
+            return fetch.copy_to_cpu()
+        return run
+
+    def _onnx_engine(self, use_gpu, use_tensorrt, precision):
+        import onnxruntime as ort
+
+        available = ort.get_available_providers()
+        gpu, trt, precision, notice = plan_device(
+            use_gpu, use_tensorrt, precision, 'CUDAExecutionProvider' in available,
+            'TensorrtExecutionProvider' in available, 'this onnxruntime has no CUDAExecutionProvider')
+        if notice:
+            self.notify(notice)
+        providers = ['CPUExecutionProvider']
+        if gpu:
+            providers.insert(0, 'CUDAExecutionProvider')
+        if trt:
+            providers.insert(0, ('TensorrtExecutionProvider', {'trt_fp16_enable': precision == 'fp16',
+                                                               'trt_int8_enable': precision == 'int8'}))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = self.threads, 1
+        options.log_severity_level = 3  # paddle2onnx leaves unused initializers, each logged as a warning
+        try:
+            session = ort.InferenceSession(self.model_file, options, providers=providers)
+        except Exception as e:  # onnxruntime raises its own exception types for a corrupt or foreign file
+            raise CheckpointError(f'{self.model_file}: not a loadable ONNX model ({str(e).splitlines()[0]})') \
+                from None
+        spec = session.get_inputs()[0]
+        self.input_shape = [d if isinstance(d, int) else None for d in spec.shape]
+        self.device = ('GPU + TensorRT' if trt else 'GPU') if gpu else 'CPU'
+        name = spec.name
+        return lambda batch: session.run(None, {name: batch})[0]
+
+
+def _paddle_input(model_file):
+    """(name, shape [None, C, W, V, M]) of the input recorded in a Paddle inference program (.json, or legacy .pdmodel)."""
+    import paddle
+
+    try:
+        if model_file.endswith('.pdmodel'):
+            with paddle.pir_utils.OldIrGuard(), open(model_file, 'rb') as f:
+                block = paddle.static.Program.parse_from_string(f.read()).global_block()
+                feed = next(op.output('Out')[0] for op in block.ops if op.type == 'feed')
+                name, shape = feed, list(block.var(feed).shape)
+        else:
+            with paddle.pir_utils.IrGuard():
+                program = paddle.static.Program()
+                paddle.base.core.deserialize_pir_program(model_file, program)  # what load_inference_model calls
+                attrs = next(op.attrs() for op in program.global_block().ops if op.name() == 'pd_op.data')
+                name, shape = attrs['name'], attrs['shape']
+    except (ValueError, RuntimeError, OSError, StopIteration) as e:
+        raise CheckpointError(f'{model_file}: not a loadable Paddle inference model '
+                              f'({type(e).__name__}: {str(e).strip()[:200]})') from None
+    return name, [None if d < 0 else int(d) for d in shape]
