@@ -14,7 +14,7 @@ from ..metrics import classification_report
 from ..modeling import build_model
 from ..solver import build_optimizer
 from ..utils.checkpoint import atomic_save, load_state, load_weights
-from ..utils.errors import ConfigError
+from ..utils.errors import ConfigError, PaddleVideoError
 from ..utils.logger import get_logger, step_line
 
 
@@ -161,7 +161,8 @@ def _train(cfg, weights, validate, seed, resume, amp):
                 if scheduler is not None and iter_step:
                     scheduler.step()
                 if not np.isfinite(values['loss']):
-                    raise FloatingPointError(f'loss is {values["loss"]} at epoch {epoch} step {step}')
+                    raise PaddleVideoError(f'loss is {values["loss"]} at epoch {epoch} step {step}: lower '
+                                           f'OPTIMIZER.learning_rate or check the data')
                 n = len(labels)
                 for k, v in values.items():
                     sums[k] = sums.get(k, 0.0) + v * n
