@@ -2,8 +2,10 @@
 
     python main.py -c configs/recognition/stgcn/stgcn_fsd.yaml [--validate] [-o KEY=VALUE ...]
     python main.py --test -c configs/recognition/stgcn/stgcn_fsd.yaml -w output/STGCN/STGCN_best.pdparams
+    python -m paddle.distributed.launch --nproc_per_node 2 main.py -c ...   (data parallel; batch_size per process)
 """
 import argparse
+import os
 
 import paddlevideo  # noqa: F401  (CPU environment before paddle loads)
 from paddlevideo.utils.cli import run
@@ -31,6 +33,8 @@ def main(argv=None):
     if args.test:
         if not args.weights:
             raise ConfigError('--test needs the weights to test: -w path/to/model.pdparams')
+        if int(os.environ.get('PADDLE_TRAINERS_NUM', '1')) > 1:
+            raise ConfigError('--test runs in one process: start it without paddle.distributed.launch')
         from paddlevideo.tasks.test import test_model
         test_model(cfg, args.weights, dump=args.dump)
     else:

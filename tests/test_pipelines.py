@@ -71,6 +71,22 @@ def test_skeleton_norm_centres_on_midhip_and_keeps_xy():
     assert SkeletonNorm(axis=3, squeeze=True)(data, rng).shape == (3, 10, 25)
 
 
+def test_skeleton_norm_clip_centre_keeps_motion_missing_joints_and_padding():
+    rng = np.random.default_rng(0)
+    data = np.zeros((3, 12, 25, 1), np.float32)
+    data[:, :8] = rng.normal(size=(3, 8, 25, 1))
+    data[:, :8, 20] = 0                                                  # a joint the pose estimator missed
+    data[:, 2, 8] = 0                                                    # the centre joint missing in frame 2
+    out = SkeletonNorm(per_frame=False)(data, rng)
+    seen = [t for t in range(8) if t != 2]
+    centre = data[:2, seen, 8].mean(axis=1)                              # (2, M): over frames holding it
+    expected = data[:2] - centre[:, None, None, :]
+    expected[:, :, 20] = 0
+    expected[:, 2, 8] = 0
+    expected[:, 8:] = 0
+    assert np.allclose(out, expected, atol=1e-6)
+    assert not np.allclose(out[:, :8, 8], 0)                             # the body's own motion is kept
+
 def test_compat_pipeline_matches_paddlevideo(compat):
     raw = np.load(compat / 'paddlevideo_stgcn_fsd_raw.npy')[0]
     expected = np.load(compat / 'paddlevideo_stgcn_fsd_input.npy')[0]

@@ -9,6 +9,10 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from paddlevideo.loader import build_dataset
+from paddlevideo.loader.builder import EpochBatchSampler, collate
+from paddlevideo.modeling import build_model
+from paddlevideo.solver import build_optimizer
 from paddlevideo.tasks.test import test_model as run_test
 from paddlevideo.tasks.train import last_complete_epoch, stratified_holdout, train_model
 from paddlevideo.utils.config import get_config
@@ -106,7 +110,6 @@ def test_unlabelled_test_set_writes_one_row_per_sample(penn, tmp_path):
     x = np.ascontiguousarray(penn['test_x'][:37])
     cfg = get_config(write_config(tmp_path, {'test': (x, None)}, window=16, graph='spatial'))
     model_path = tmp_path / 'w.pdparams'
-    from paddlevideo.modeling import build_model
     paddle.save(build_model(cfg.MODEL).state_dict(), str(model_path))
     assert run_test(cfg, str(model_path)) is None
     rows = open(os.path.join(cfg.output_dir, 'submission.csv')).read().split()
@@ -151,3 +154,48 @@ def test_amp_on_cpu_says_it_trains_in_float32(penn, tmp_path):
     train_model(cfg, amp=True)
     log = open(os.path.join(cfg.output_dir, 'train.log')).read()
     assert '--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32' in log
+
+
+def test_data_parallel_steps_on_the_averaged_gradient(penn, tmp_path):
+    """main.py under paddle.distributed.launch, 2 CPU processes: rank 0's weights after an epoch equal one
+    process stepping on the mean of the two ranks' losses (each half through BatchNorm on its own), so the
+    gradients really were all-reduced; rank 0 alone writes the log and the checkpoint."""
+    seed = 5
+    cfg_path = write_config(tmp_path, {'train': subset(penn['train_x'], penn['train_y'], 2)}, window=16,
+                            epochs=1, batch=4)                        # 30 clips: 15 per rank, 3 steps of 4
+    result = subprocess.run([sys.executable, '-m', 'paddle.distributed.launch', '--nproc_per_node', '2',
+                             '--log_dir', str(tmp_path / 'log'), str(ROOT / 'main.py'), '-c', cfg_path,
+                             '--seed', str(seed)], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                            env={**os.environ, 'OMP_NUM_THREADS': '1'})
+    assert result.returncode == 0, (tmp_path / 'log' / 'workerlog.0').read_text()[-2000:]
+    cfg = get_config(cfg_path)
+    log = open(os.path.join(cfg.output_dir, 'train.log')).read()
+    assert 'data parallel: 2 processes x 1 threads, batch 4 per process (8 per step)' in log
+    assert log.count('train step:0 ') == 1                             # one rank writes the file
+    ddp = paddle.load(os.path.join(cfg.output_dir, 'STGCN_t_epoch_00001.pdparams'))
+
+    with paddle.utils.unique_name.guard():                               # the same epoch in one process
+        paddle.seed(seed)
+        train_set = build_dataset(cfg, 'train', seed=seed)
+        model = build_model(cfg.MODEL)
+        start = {k: v.numpy().copy() for k, v in model.state_dict().items()}
+        halves = [EpochBatchSampler(train_set, 4, True, True, seed, rank, 2) for rank in (0, 1)]
+        for s in halves:
+            s.set_epoch(1)
+        optimizer, scheduler, iter_step = build_optimizer(cfg.OPTIMIZER, model.parameters(), len(halves[0]))
+        model.train()
+        for batches in zip(*halves):
+            losses = []
+            for batch in batches:
+                data, labels = (paddle.to_tensor(a) for a in collate([train_set[i] for i in batch]))
+                losses.append(model.train_outputs(model(data), labels)['loss'])
+            ((losses[0] + losses[1]) / 2).backward()
+            optimizer.step()
+            optimizer.clear_grad()
+            if iter_step:
+                scheduler.step()
+    trained = [name for name, p in model.named_parameters() if not p.stop_gradient]
+    assert len(trained) > 50 and max(np.abs(ddp[k].numpy() - start[k]).max() for k in trained) > 1e-3
+    for k in trained:
+        np.testing.assert_allclose(ddp[k].numpy(), model.state_dict()[k].numpy(), rtol=1e-4, atol=1e-5,
+                                   err_msg=k)

@@ -41,11 +41,15 @@ def build_dataset(cfg, split, pipeline_split=None, **extra):
 
 
 class EpochBatchSampler(paddle.io.BatchSampler):
-    """Batches of indices, reshuffled by (seed, epoch) so an interrupted run resumes with the same order."""
+    """Batches of indices, reshuffled by (seed, epoch) so an interrupted run resumes with the same order.
 
-    def __init__(self, dataset, batch_size, shuffle, drop_last, seed=0):
+    Under data parallelism every rank draws the same permutation, trims it to a multiple of `world` and takes
+    every world-th index from its `rank`: the ranks see disjoint samples and the same number of batches.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle, drop_last, seed=0, rank=0, world=1):
         self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
-        self.seed, self.epoch = seed, 0
+        self.seed, self.epoch, self.rank, self.world = seed, 0, rank, world
 
     def set_epoch(self, epoch):
         self.epoch = epoch
@@ -54,6 +58,8 @@ class EpochBatchSampler(paddle.io.BatchSampler):
     def __iter__(self):
         n = len(self.dataset)
         order = np.random.default_rng([self.seed, self.epoch]).permutation(n) if self.shuffle else np.arange(n)
+        order = order[self.rank:n - n % self.world:self.world]
+        n = len(order)
         for start in range(0, n, self.batch_size):
             batch = order[start:start + self.batch_size]
             if self.drop_last and len(batch) < self.batch_size:
@@ -61,7 +67,7 @@ class EpochBatchSampler(paddle.io.BatchSampler):
             yield batch.tolist()
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset) // self.world
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
 
@@ -71,8 +77,8 @@ def collate(batch):
     return data, labels
 
 
-def build_loader(dataset, batch_size, num_workers=0, shuffle=False, drop_last=False, seed=0):
-    sampler = EpochBatchSampler(dataset, batch_size, shuffle, drop_last, seed)
+def build_loader(dataset, batch_size, num_workers=0, shuffle=False, drop_last=False, seed=0, rank=0, world=1):
+    sampler = EpochBatchSampler(dataset, batch_size, shuffle, drop_last, seed, rank, world)
     loader = paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers,
                                   collate_fn=collate, return_list=True, use_shared_memory=False)
     return loader, sampler

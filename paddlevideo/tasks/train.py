@@ -1,4 +1,5 @@
-"""The training loop main.py calls: train, validate, checkpoint, resume."""
+"""The training loop main.py calls: train, validate, checkpoint, resume; data parallel under
+paddle.distributed.launch (rank 0 alone validates, logs to file and writes checkpoints)."""
 import glob
 import os
 import re
@@ -63,17 +64,27 @@ def evaluate(model, loader):
     return np.concatenate(logits), np.concatenate(labels)
 
 
+def parallel_rank():
+    """(rank, world size) of this process under paddle.distributed.launch, (0, 1) when it runs alone; starts
+    the process group (gloo on the CPU, NCCL on GPUs) once."""
+    world = int(os.environ.get('PADDLE_TRAINERS_NUM', '1'))
+    if world > 1 and not paddle.distributed.is_initialized():
+        paddle.distributed.init_parallel_env()
+    return int(os.environ.get('PADDLE_TRAINER_ID', '0')), world
+
+
 class TrainStep:
     """Forward, backward and optimizer step on one batch, float16 autocast with loss scaling when amp is on (a
-    GPU). Returns the step's metrics as floats."""
+    GPU). `net` runs the forward (the model itself, or its paddle.DataParallel wrapper, which all-reduces the
+    gradients). Returns the step's metrics as floats."""
 
-    def __init__(self, model, optimizer, amp=False):
-        self.model, self.optimizer, self.amp = model, optimizer, amp
+    def __init__(self, model, optimizer, amp=False, net=None):
+        self.model, self.net, self.optimizer, self.amp = model, net or model, optimizer, amp
         self.scaler = paddle.amp.GradScaler(init_loss_scaling=1024) if amp else None
 
     def __call__(self, data, labels, **mix):
         with paddle.amp.auto_cast(enable=self.amp, dtype='float16'):
-            out = self.model.train_step(data, labels, **mix)
+            out = self.model.train_outputs(self.net(data), labels, **mix)
         if self.scaler is not None:
             self.scaler.scale(out['loss']).backward()
             self.scaler.step(self.optimizer)
@@ -94,12 +105,14 @@ def train_model(cfg, weights=None, validate=False, seed=None, resume=False, amp=
 
 def _train(cfg, weights, validate, seed, resume, amp):
     seed = int(cfg.get('seed', 0) if seed is None else seed)
-    logger = get_logger(cfg.output_dir)
+    rank, world = parallel_rank()
+    main = rank == 0
+    logger = get_logger(cfg.output_dir if main else None)
     paddle.seed(seed)
     ds_cfg = cfg.get('DATASET') or {}
     train_set = build_dataset(cfg, 'train', seed=seed)
     valid_loader = None
-    if validate:
+    if validate and main:
         if ds_cfg.get('valid'):
             valid_set = build_dataset(cfg, 'valid', pipeline_split='valid')
         else:  # hold out a stratified fraction of train (PaddleVideo crashes here)
@@ -111,10 +124,11 @@ def _train(cfg, weights, validate, seed, resume, amp):
         valid_loader, _ = build_loader(valid_set, int(ds_cfg.get('valid_batch_size',
                                                                  ds_cfg.get('test_batch_size', 32))))
     batch_size = int(ds_cfg.get('batch_size', 16))
-    if len(train_set) < batch_size:
-        raise ConfigError(f'DATASET.batch_size {batch_size} is larger than the training set ({len(train_set)})')
+    if len(train_set) // world < batch_size:
+        raise ConfigError(f'DATASET.batch_size {batch_size} is larger than the training set ({len(train_set)}'
+                          + (f' over {world} processes)' if world > 1 else ')'))
     loader, sampler = build_loader(train_set, batch_size, int(ds_cfg.get('num_workers', 0)), shuffle=True,
-                                   drop_last=True, seed=seed)
+                                   drop_last=True, seed=seed, rank=rank, world=world)
     model = build_model(cfg.MODEL)
     epochs = int(cfg.get('epochs', 1))
     optimizer, scheduler, iter_step = build_optimizer(cfg.get('OPTIMIZER'), model.parameters(), len(sampler))
@@ -139,7 +153,12 @@ def _train(cfg, weights, validate, seed, resume, amp):
         logger.info('--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32 (bfloat16 included, '
                     'measured), so this run trains in float32; --amp takes effect on a GPU')
         amp = False
-    step_fn = TrainStep(model, optimizer, amp)
+    net = model
+    if world > 1:
+        net = paddle.DataParallel(model)
+        logger.info(f'data parallel: {world} processes x {os.environ.get("OMP_NUM_THREADS")} threads, batch '
+                    f'{batch_size} per process ({batch_size * world} per step)')
+    step_fn = TrainStep(model, optimizer, amp, net)
     log_interval = int(cfg.get('log_interval', 10))
     save_interval = int(cfg.get('save_interval', 10))
     model.train()
@@ -175,6 +194,10 @@ def _train(cfg, weights, validate, seed, resume, amp):
                 tic = time.time()
         if scheduler is not None and not iter_step:
             scheduler.step()
+        if world > 1:  # the epoch's averages over every rank's samples
+            totals = paddle.to_tensor([float(seen)] + list(sums.values()), dtype='float32')
+            paddle.distributed.all_reduce(totals)
+            seen, sums = totals[0].item(), dict(zip(sums, totals[1:].tolist()))
         logger.info(step_line('train', epoch, epochs, len(sampler), {k: v / seen for k, v in sums.items()}) +
                     ' (epoch average)')
 
@@ -188,6 +211,8 @@ def _train(cfg, weights, validate, seed, resume, amp):
                 atomic_save(model.state_dict(), os.path.join(cfg.output_dir, f'{cfg.model_name}_best.pdparams'))
                 logger.info(f'Already save the best model (top1 {best:.4f})')
 
+        if not main:
+            continue
         atomic_save(model.state_dict(), checkpoint_path(cfg, epoch, 'pdparams'))
         atomic_save({**optimizer.state_dict(), 'epoch': epoch, 'best_top1': best}, checkpoint_path(cfg, epoch, 'pdopt'))
         previous = epoch - 1

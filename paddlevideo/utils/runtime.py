@@ -4,7 +4,8 @@ Paddle's CPU wheel bundles Intel MKL, which picks a slow generic GEMM path on no
 this project is measured on, a 1024x1152x4375 matmul runs at 25 GFLOP/s on one thread, 50 on two, and 185 on
 two with ``MKL_DEBUG_CPU_TYPE=5`` (which selects the AVX2 code path the CPU supports). Paddle also runs its
 math on one OpenMP thread unless ``OMP_NUM_THREADS`` says otherwise. Both are defaults only: a value the user
-set wins. ``PADDLEVIDEO_NO_CPU_TUNING=1`` leaves the environment untouched.
+set wins; under ``paddle.distributed.launch`` the cores are shared among the processes of this machine.
+``PADDLEVIDEO_NO_CPU_TUNING=1`` leaves the environment untouched.
 """
 import os
 import sys
@@ -39,7 +40,8 @@ def configure_cpu_environment(threads=None):
                       'CPU; import paddlevideo first (see paddlevideo/utils/runtime.py)', RuntimeWarning)
     if threads is not None:
         os.environ['OMP_NUM_THREADS'] = str(threads)
-    os.environ.setdefault('OMP_NUM_THREADS', str(available_cores()))
+    local_processes = int(os.environ.get('PADDLE_LOCAL_SIZE', '1'))
+    os.environ.setdefault('OMP_NUM_THREADS', str(max(1, available_cores() // local_processes)))
     if _cpu_vendor() == 'AuthenticAMD':
         os.environ.setdefault('MKL_DEBUG_CPU_TYPE', '5')
     os.environ.setdefault('GLOG_minloglevel', '2')

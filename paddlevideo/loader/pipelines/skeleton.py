@@ -43,13 +43,26 @@ class Sampleframe:
 
 @COMPONENTS.register('transform')
 class SkeletonNorm:
-    """Centre every frame on one joint (8, MidHip, for BODY_25), keep the first `axis` channels, as float32."""
+    """Centre x, y on one joint (8, MidHip, for BODY_25), keep the first `axis` channels, as float32.
 
-    def __init__(self, axis=2, squeeze=False, center=8):
-        self.axis, self.squeeze, self.center = axis, squeeze, center
+    per_frame=True is PaddleVideo's: every frame on its own centre joint (a missing joint then lands at minus
+    the centre). per_frame=False centres the clip on the centre joint's mean over the frames where it is
+    present, so the body's own motion (a jump, a travelling step) stays in the data; missing joints (x = y = 0)
+    and padding stay zero.
+    """
+
+    def __init__(self, axis=2, squeeze=False, center=8, per_frame=True):
+        self.axis, self.squeeze, self.center, self.per_frame = axis, squeeze, center, bool(per_frame)
 
     def __call__(self, data, rng):
-        data = data - data[:, :, self.center:self.center + 1, :]
+        if self.per_frame:
+            data = data - data[:, :, self.center:self.center + 1, :]
+        else:
+            data = np.array(data, dtype=np.float32)
+            present = np.any(data[:2] != 0, axis=0)                              # (T, V, M)
+            seen = present[:, self.center]                                         # (T, M)
+            centre = (data[:2, :, self.center] * seen).sum(1) / np.maximum(seen.sum(0), 1)   # (2, M)
+            data[:2] -= np.where(present, centre[:, None, None, :], 0)
         data = np.ascontiguousarray(data[:self.axis], dtype=np.float32)
         return data[..., 0] if self.squeeze else data
 

@@ -21,8 +21,8 @@ class RecognizerGCN(nn.Layer):
         """(N, C, T, V, M) -> (N, num_classes) logits, before softmax."""
         return self.head(self.backbone(data))
 
-    def train_step(self, data, labels, labels_b=None, lam=None):
-        logits = self(data)
+    def train_outputs(self, logits, labels, labels_b=None, lam=None):
+        """Loss and top-1 / top-5 of a training batch's logits (mixed labels when labels_b / lam are given)."""
         out = {'loss': self.head.loss(logits, labels, labels_b, lam)}
         with paddle.no_grad():
             for k in (1, 5):
