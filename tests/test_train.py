@@ -165,12 +165,12 @@ def test_data_parallel_steps_on_the_averaged_gradient(penn, tmp_path):
                             epochs=1, batch=4)                        # 30 clips: 15 per rank, 3 steps of 4
     result = subprocess.run([sys.executable, '-m', 'paddle.distributed.launch', '--nproc_per_node', '2',
                              '--log_dir', str(tmp_path / 'log'), str(ROOT / 'main.py'), '-c', cfg_path,
-                             '--seed', str(seed)], capture_output=True, text=True, cwd=ROOT, timeout=300,
-                            env={**os.environ, 'OMP_NUM_THREADS': '1'})
+                             '--seed', str(seed)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, (tmp_path / 'log' / 'workerlog.0').read_text()[-2000:]
     cfg = get_config(cfg_path)
     log = open(os.path.join(cfg.output_dir, 'train.log')).read()
-    assert 'data parallel: 2 processes x 1 threads, batch 4 per process (8 per step)' in log
+    threads = os.environ['OMP_NUM_THREADS']          # the ranks inherit this process's count: same kernels below
+    assert f'data parallel: 2 processes x {threads} threads, batch 4 per process (8 per step)' in log
     assert log.count('train step:0 ') == 1                             # one rank writes the file
     ddp = paddle.load(os.path.join(cfg.output_dir, 'STGCN_t_epoch_00001.pdparams'))
 
@@ -199,3 +199,15 @@ def test_data_parallel_steps_on_the_averaged_gradient(penn, tmp_path):
     for k in trained:
         np.testing.assert_allclose(ddp[k].numpy(), model.state_dict()[k].numpy(), rtol=1e-4, atol=1e-5,
                                    err_msg=k)
+
+
+def test_local_processes_share_the_cores():
+    """Under paddle.distributed.launch (PADDLE_LOCAL_SIZE processes here) each process gets its share of the
+    cores unless OMP_NUM_THREADS is set."""
+    from paddlevideo.utils.runtime import available_cores
+    code = 'import os, paddlevideo; print(os.environ["OMP_NUM_THREADS"])'
+    env = {k: v for k, v in os.environ.items() if k != 'OMP_NUM_THREADS'}
+    for local, expected in (('1', available_cores()), ('2', max(1, available_cores() // 2)), ('64', 1)):
+        out = subprocess.run([sys.executable, '-c', code], env={**env, 'PADDLE_LOCAL_SIZE': local}, cwd=ROOT,
+                             capture_output=True, text=True, timeout=120)
+        assert out.stdout.strip() == str(expected), (local, out.stdout, out.stderr[-300:])
