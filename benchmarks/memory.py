@@ -11,7 +11,8 @@ in [-1, 1], confidence in [0, 1], int64 labels 0..29. Each phase runs in its own
 - loader: the training loader (batch 32, the config's workers, no drop_last) over all N samples, no model.
 - loader_baseline (--baseline): the same, with the array read into memory by np.load (a naive loader).
 - train: paddlevideo.tasks.train.train_model for one epoch on a separate --train-samples array (96 = 3
-  steps at batch 32); reader_cost / batch_cost come from <output_dir>/train.log, step 0 (warm-up) excluded.
+  steps at --train-batch 32; --with-cp recomputes each block's activations in the backward pass); reader_cost /
+  batch_cost come from <output_dir>/train.log, step 0 (warm-up) excluded.
 - test: paddlevideo.tasks.test.test_model with the train phase's weights on the full array (or, with
   --test-samples, on a separately generated array of that many clips).
 Loader worker processes are reported apart (summed VmRSS; they share the parent's pages, so it over-counts).
@@ -152,6 +153,8 @@ def main():
     p.add_argument('--window', type=int, help='override the config window, for quick checks')
     p.add_argument('--threads', type=int, default=2)
     p.add_argument('--baseline', action='store_true', help='also run the loader phase with np.load')
+    p.add_argument('--train-batch', type=int, default=BATCH, help='batch size of the train phase')
+    p.add_argument('--with-cp', action='store_true', help='train with MODEL.backbone.with_cp=True (recompute)')
     p.add_argument('--workdir', help='generate here and keep it (default: a temporary folder, removed)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--timeout', type=int, default=7200, help='seconds allowed per phase')
@@ -178,7 +181,9 @@ def main():
                   'loader': launch('loader', train_on(*full), env, args.timeout)}
         if args.baseline:
             phases['loader_baseline'] = launch('loader_baseline', train_on(*full), env, args.timeout)
-        phases['train'] = launch('train', train_on(*train), env, args.timeout)
+        cp = ['MODEL.backbone.with_cp=True'] if args.with_cp else []
+        train_batch = [f'DATASET.batch_size={args.train_batch}']
+        phases['train'] = launch('train', train_on(*train) + train_batch + cp, env, args.timeout)
         phases['test'] = launch('test', common + [f'DATASET.test.file_path={test[0]}',
                                                   f'DATASET.test.label_path={test[1]}'], env, args.timeout,
                                 weights=str(folder / 'output' / 'STGCN_epoch_00001.pdparams'))
@@ -193,11 +198,14 @@ def main():
         'benchmark': 'memory', 'machine': {'cpu': cpu_model(), 'cores': len(os.sched_getaffinity(0)),
                                            'ram_mb': os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') >> 20},
         'threads': args.threads, 'paddle': metadata.version('paddlepaddle'), 'numpy': np.__version__,
+        'MALLOC_MMAP_THRESHOLD_': os.environ.get('MALLOC_MMAP_THRESHOLD_'),
         'sizes': {'samples': args.samples, 'train_samples': args.train_samples, 'test_samples': test_n,
-                  'frames': SHAPE[1], 'window': args.window or window, 'batch': BATCH},
+                  'frames': SHAPE[1], 'window': args.window or window, 'batch': BATCH,
+                  'train_batch': args.train_batch},
         'array_mb': mb(args.samples), 'train_array_mb': mb(args.train_samples), 'limit_mb': LIMIT_MB,
         'train_mode': f'train_model, 1 epoch on a separate {args.train_samples}-clip array '
-                      f'(steps of {BATCH}: {args.train_samples // BATCH}), log_interval=1',
+                      f'(steps of {args.train_batch}: {args.train_samples // args.train_batch}), log_interval=1'
+                      + (', with_cp (recompute)' if args.with_cp else ''),
         'phases': phases,
         'pass': {'loader': ok('loader'), 'train': ok('train'), 'test': ok('test'),
                  'reader_cost_under_5pct': None if ratio is None else ratio < 0.05}}))

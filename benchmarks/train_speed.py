@@ -8,6 +8,7 @@ default; values do not change the work done). Throughput is batch / median step 
 Configurations:
 - ours_learnable, ours_spatial: paddlevideo's STGCN, under our runtime (``import paddlevideo`` first, which
   sets MKL_DEBUG_CPU_TYPE=5 on AMD and OMP_NUM_THREADS).
+- ours_learnable_cp (only when named in --configs): the same with with_cp=True (recompute, for memory).
 - reference_stock: benchmarks/paddlevideo_reference.py (PaddleVideo's formulation) under Paddle's stock
   runtime: paddle imported first, no MKL_DEBUG_CPU_TYPE, PADDLEVIDEO_NO_CPU_TUNING=1, OMP_NUM_THREADS=threads.
 - reference_ours: the same model under our runtime, so ours / reference_ours isolates the formulation and
@@ -33,6 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIGS = {  # name: (model, runtime)
     'ours_learnable': ('learnable', 'ours'),
     'ours_spatial': ('spatial', 'ours'),
+    'ours_learnable_cp': ('learnable+cp', 'ours'),
     'reference_stock': ('reference', 'stock'),
     'reference_ours': ('reference', 'ours'),
 }
@@ -98,13 +100,14 @@ def time_steps(model, batch, window, channels, iters, warmup):
 
 
 def build(model_name, channels):
-    """'learnable' / 'spatial': our STGCN recognizer; 'reference': PaddleVideo's formulation (spatial graph)."""
+    """'learnable' / 'spatial' (+cp: with_cp): our STGCN recognizer; 'reference': PaddleVideo's formulation."""
     if model_name == 'reference':
         from benchmarks.paddlevideo_reference import ReferenceRecognizer
         return ReferenceRecognizer(num_classes=NUM_CLASSES, in_channels=channels, layout='fsd10', graph='spatial')
     from paddlevideo.modeling import build_model
     return build_model({'framework': 'RecognizerGCN',
-                        'backbone': {'name': 'STGCN', 'graph': model_name, 'in_channels': channels,
+                        'backbone': {'name': 'STGCN', 'graph': model_name.removesuffix('+cp'),
+                                     'with_cp': model_name.endswith('+cp'), 'in_channels': channels,
                                      'layout': 'fsd10'},
                         'head': {'name': 'STGCNHead', 'num_classes': NUM_CLASSES}})
 
@@ -170,7 +173,8 @@ def main():
     parser.add_argument('--window', type=int, default=350)
     parser.add_argument('--channels', type=int, default=2)
     parser.add_argument('--threads', type=int, default=2)
-    parser.add_argument('--configs', nargs='+', default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument('--configs', nargs='+', choices=list(CONFIGS),
+                        default=[name for name in CONFIGS if not name.endswith('_cp')])
     parser.add_argument('--ddp', action='store_true', help='also time 2 processes x 1 thread (DataParallel)')
     parser.add_argument('--timeout', type=int, default=1200, help='seconds allowed per subprocess')
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)

@@ -112,6 +112,28 @@ def test_spatial_gcn_bias_is_exact_in_training_and_evaluation():
     np.testing.assert_allclose(gcn(x, graph).numpy(), expected, atol=1e-4)
 
 
+@pytest.mark.parametrize('graph', ['learnable', 'spatial'])
+def test_with_cp_trains_to_the_same_weights_and_statistics(graph):
+    """Recompute (with_cp) gives the same gradients, dropout masks and BatchNorm running statistics: two
+    Momentum steps end in the same state, running means and variances included."""
+    x = paddle.to_tensor(np.random.default_rng(0).normal(size=(4, 3, 24, 25, 1)).astype('float32'))
+    states = []
+    for with_cp in (False, True):
+        paddle.seed(0)
+        backbone = build_model(model_cfg(graph=graph, in_channels=3, dropout=0.3, with_cp=with_cp)).backbone
+        backbone.train()
+        opt = paddle.optimizer.Momentum(0.1, parameters=backbone.parameters())
+        paddle.seed(1)
+        for _ in range(2):
+            (backbone(x) ** 2).mean().backward()
+            opt.step()
+            opt.clear_grad()
+        states.append({k: v.numpy() for k, v in backbone.state_dict().items()})
+    assert states[0].keys() == states[1].keys()
+    for key, value in states[0].items():
+        np.testing.assert_allclose(states[1][key], value, atol=1e-6, err_msg=key)
+
+
 def test_head_loss_with_mixup_and_label_smoothing():
     from paddlevideo.modeling.heads.stgcn_head import STGCNHead
     logits = paddle.to_tensor([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
