@@ -129,6 +129,15 @@ def test_onnx_batch_dimension_is_dynamic(exported):
     assert not dims[0].HasField('dim_value') and [d.dim_value for d in dims[1:]] == [2, WINDOW, 25, 1]
 
 
+def test_paddle2onnx_chatter_goes_to_stderr(exported, capfd):
+    """stdout carries only our output (the benchmarks print one JSON line there)."""
+    _, _, folder, _, _ = exported
+    capfd.readouterr()
+    onnx_bytes = export_module.to_onnx(str(folder / 'STGCN.json'), str(folder / 'STGCN.pdiparams'))
+    out, err = capfd.readouterr()
+    assert len(onnx_bytes) > 100_000 and out == '' and '[Paddle2ONNX]' in err
+
+
 def test_failed_export_leaves_the_existing_one_intact(exported, tmp_path, monkeypatch):
     cfg, weights, folder, *_ = exported
     before = {f: (folder / f).read_bytes() for f in os.listdir(folder)}

@@ -97,8 +97,8 @@ def test_folded_conv_bias_equals_biased_conv_then_bn():
 
 
 def test_spatial_gcn_bias_is_exact_in_training_and_evaluation():
-    """Training carries PaddleVideo's gcn bias as a channel of ones, evaluation adds it: both equal the biased
-    1x1 conv followed by PaddleVideo's graph product."""
+    """PaddleVideo's gcn bias rides as a channel of ones: the biased 1x1 conv followed by PaddleVideo's graph
+    product, in both modes."""
     from paddlevideo.modeling.backbones.stgcn import GraphConv
     paddle.seed(1)
     gcn = GraphConv(5, 4, 3, 25, 'spatial', bias=True)

@@ -14,6 +14,7 @@ from ..loader.builder import data_spec
 from ..modeling import build_model
 from ..utils.checkpoint import load_weights
 from ..utils.errors import ConfigError
+from ..utils.logger import native_stdout_to_stderr
 
 INPUT_NAME = 'data_batch'
 ONNX_OPSET = 13
@@ -41,8 +42,9 @@ def to_onnx(model_file, params_file):
     import paddle2onnx
 
     try:
-        return paddle2onnx.export(model_file, params_file, save_file=None, opset_version=ONNX_OPSET,
-                                  enable_onnx_checker=True, optimize_tool='None')
+        with native_stdout_to_stderr():
+            return paddle2onnx.export(model_file, params_file, save_file=None, opset_version=ONNX_OPSET,
+                                      enable_onnx_checker=True, optimize_tool='None')
     except UnboundLocalError:  # paddle2onnx logs the conversion error, then fails on its missing result
         raise RuntimeError(f'paddle2onnx could not convert {model_file} (see its log above)') from None
 

@@ -10,6 +10,7 @@ import sys
 import numpy as np
 
 from ..utils.errors import CheckpointError, ConfigError, DataError
+from ..utils.logger import native_stdout_to_stderr
 from ..utils.runtime import available_cores
 
 BACKENDS = ('paddle', 'onnxruntime')
@@ -136,18 +137,24 @@ class Predictor:
             config.set_cpu_math_library_num_threads(self.threads)
             if enable_mkldnn:
                 config.enable_mkldnn()
+                # Paddle 3.3.1's operator_reshape_onednn_fuse_pass folds the reshape of the input into the
+                # spatial graph conv's concat with a ones channel and then rejects its own program
+                # ("type tensor<-1x2x350x25xf32> ... must be equal to ... <-1x1x2x350x25xf32>")
+                config.delete_pass('operator_reshape_onednn_fuse_pass')
                 config.set_mkldnn_cache_capacity(10)  # one cached kernel set per batch shape seen
             else:
                 config.disable_mkldnn()
             self.device = 'CPU, oneDNN' if enable_mkldnn else 'CPU'
-        predictor = inference.create_predictor(config)
+        with native_stdout_to_stderr():
+            predictor = inference.create_predictor(config)
         feed = predictor.get_input_handle(predictor.get_input_names()[0])
         fetch = predictor.get_output_handle(predictor.get_output_names()[0])
 
         def run(batch):
             feed.reshape(batch.shape)
             feed.copy_from_cpu(batch)
-            predictor.run()
+            with native_stdout_to_stderr():  # oneDNN kernels print notes when first built
+                predictor.run()
             return fetch.copy_to_cpu()
         return run
 

@@ -1,4 +1,5 @@
 """PaddleVideo-style log lines on stdout (and <output_dir>/<model_name>.log)."""
+import contextlib
 import logging
 import os
 import sys
@@ -33,3 +34,18 @@ def step_line(mode, epoch, epochs, step, metrics, lr=None, batch_cost=None, read
         parts.append(f'batch_cost: {batch_cost:.5f} sec, reader_cost: {reader_cost:.5f} sec, ips: {ips:.5f} '
                      'instance/sec.')
     return ' '.join(parts)
+
+
+@contextlib.contextmanager
+def native_stdout_to_stderr():
+    """Send what native libraries print to stdout meanwhile (paddle2onnx's progress, Paddle Inference's oneDNN
+    notes) to stderr, so a tool's stdout carries only its own output (the benchmarks' one JSON line)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
