@@ -97,7 +97,7 @@ class GraphConv(nn.Layer):
         # PaddleVideo's bias passes through the graph too: sum_k b_k[c] sum_v G[k,v,w]. It rides as one more input
         # channel of ones (exact). In training the graph conv's forward + backward is ~35% faster than a (Cout, 1, W)
         # broadcast add, whose backward reduces over N and T; exported, the add would sit between the convolution
-        # and its BatchNorm, which ONNX Runtime then cannot fuse (batch 32: 8.2-8.7 against 7.3-8.1 samples/s).
+        # and its BatchNorm, which ONNX Runtime then cannot fuse (batch 32: 8.2-8.8 against 7.3-8.1 samples/s).
         x = paddle.concat([x, paddle.ones_like(x[:, :1])], axis=1)
         weight = paddle.concat([weight, bias.reshape([-1, 1, 1, 1])], axis=1)
         return mix_joints_then_channels(x, graph, weight, self.num_subsets)
