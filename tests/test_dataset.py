@@ -85,3 +85,20 @@ def test_real_penn_split_opens_with_labels(penn):
     assert len(ds) == 1068 and np.array_equal(ds.labels, penn['test_y'])
     with pytest.raises(DataError, match='label 14 out of range for num_classes=10'):
         SkeletonDataset(str(PENN / 'test_data.npy'), PIPE, label_path=str(PENN / 'test_label.npy'), num_classes=10)
+
+
+def test_channel_check_counts_the_channels_the_pipeline_adds(tmp_path):
+    """With GenSkeFeat the model takes 8 channels made from a file's x, y: the file needs 2, not 8."""
+    from conftest import ROOT
+    from paddlevideo.loader.builder import build_dataset
+    from paddlevideo.utils.config import get_config
+
+    d, l = make(tmp_path, data=np.random.default_rng(0).normal(size=(6, 2, 20, 25, 1)).astype(np.float32))
+    cfg = get_config(str(ROOT / 'configs/recognition/stgcn/stgcn_penn_action.yaml'),
+                     [f'DATASET.test.file_path={d}', f'DATASET.test.label_path={l}', 'MODEL.backbone.in_channels=8'])
+    cfg.PIPELINE.test.transform = [{'SkeletonNorm': None}]
+    with pytest.raises(DataError, match=f'{d}: expected at least 8 channels'):
+        build_dataset(cfg, 'test')
+    cfg.PIPELINE.test.transform.append({'GenSkeFeat': {'feats': ['j', 'b', 'jm', 'bm']}})
+    x, y = build_dataset(cfg, 'test')[1]
+    assert x.shape == (8, 48, 25, 1) and y == 1

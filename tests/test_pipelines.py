@@ -2,9 +2,10 @@
 import numpy as np
 import pytest
 
-from paddlevideo.loader.pipelines import (Compose, RandomCrop, RandomFlip, RandomRotateScale, Sampleframe,
-                                          SkeletonNorm, valid_length)
-from paddlevideo.modeling.graph import FLIP_PAIRS
+from paddlevideo.loader.pipelines import (Compose, GenSkeFeat, RandomCrop, RandomFlip, RandomRotateScale,
+                                          Sampleframe, SkeletonNorm, valid_length)
+from paddlevideo.modeling.graph import FLIP_PAIRS, LAYOUTS, bone_parents
+from paddlevideo.utils.errors import ConfigError
 
 
 def clip(T_valid, T=100, C=3, V=25, seed=0):
@@ -136,3 +137,41 @@ def test_pipeline_is_reproducible_for_a_seed(window):
     assert np.array_equal(a, pipe(data, np.random.default_rng([1, 2, 3])))
     assert not np.array_equal(a, pipe(data, np.random.default_rng([1, 2, 4])))
     assert a.shape == (2, window, 25, 1)
+
+
+@pytest.mark.parametrize('layout', sorted(LAYOUTS))
+def test_bone_parents_form_a_tree_from_the_centre(layout):
+    spec, parent = LAYOUTS[layout], bone_parents(layout)
+    assert parent[spec['center']] == spec['center']
+    edges = {frozenset(e) for e in spec['edges']}
+    assert {frozenset((v, p)) for v, p in enumerate(parent) if v != p} == edges    # one bone per edge
+    for v in range(spec['num_node']):                                              # every chain ends at the centre
+        for _ in range(spec['num_node']):
+            v = parent[v]
+        assert v == spec['center']
+
+
+def test_gen_ske_feat_bones_and_motion():
+    rng = np.random.default_rng(0)
+    data = np.zeros((2, 6, 25, 1), np.float32)
+    data[:, :4] = rng.normal(size=(2, 4, 25, 1))     # four valid frames, then padding
+    data[:, 1, 3] = 0                                  # right elbow (3) missing in frame 1
+    out = GenSkeFeat(feats=['j', 'b', 'jm', 'bm'])(data, rng)
+    j, b, jm, bm = out[0:2], out[2:4], out[4:6], out[6:8]
+    assert out.shape == (8, 6, 25, 1) and np.array_equal(j, data)
+    assert np.array_equal(b[:, 0, 4], data[:, 0, 4] - data[:, 0, 3])              # wrist minus elbow
+    assert np.array_equal(b[:, 0, 1], data[:, 0, 1] - data[:, 0, 8]) and not b[:, :, 8].any()   # centre: no bone
+    assert not b[:, 1, 4].any() and not b[:, 1, 3].any()                            # a missing end: zero
+    assert np.array_equal(jm[:, 0, 0], data[:, 1, 0] - data[:, 0, 0])
+    assert not jm[:, 0, 3].any() and not jm[:, 1, 3].any()                          # into / out of the gap
+    assert not jm[:, 3:].any() and not b[:, 4:].any() and not bm[:, 3:].any()       # padding stays zero
+    assert np.allclose(bm[:, 2, 4], b[:, 3, 4] - b[:, 2, 4])
+    assert np.array_equal(GenSkeFeat(feats=['b'])(data, rng), b)
+
+
+def test_gen_ske_feat_channels_and_errors():
+    pipe = Compose({'transform': [{'SkeletonNorm': None}, {'GenSkeFeat': {'feats': ['j', 'b', 'jm']}}]})
+    assert pipe(clip(30), np.random.default_rng(0)).shape == (6, 100, 25, 1)
+    assert pipe.in_channels(6) == 2 and Compose({'transform': ['SkeletonNorm']}).in_channels(3) == 3
+    with pytest.raises(ConfigError, match="GenSkeFeat: unknown feats \\['v'\\]; known: j, b, jm, bm"):
+        GenSkeFeat(feats=['j', 'v'])

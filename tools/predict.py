@@ -75,7 +75,7 @@ def samples(files, pipeline, predictor):
             raise DataError(f'{path}: expected a skeleton array, C x T x V x M (one sample) or N x C x T x V x M, '
                             f'of real numbers; found shape {data.shape} {data.dtype}')
         batch = data if data.ndim == 5 else data[None]
-        check_skeleton_shape(batch.shape, path, channels=C, joints=V, persons=M)
+        check_skeleton_shape(batch.shape, path, channels=pipeline.in_channels(C), joints=V, persons=M)
         check_finite(batch, path)
         for i in range(len(batch)):
             name = f'{path}[{i}]' if data.ndim == 5 else path

@@ -32,12 +32,12 @@ def build_dataset(cfg, split, pipeline_split=None, **extra):
         raise ConfigError(f'DATASET.{split} is missing')
     pipe_cfg = (cfg.get('PIPELINE') or {}).get(pipeline_split or split) or \
         (cfg.get('PIPELINE') or {}).get('test')
-    spec = data_spec(cfg)
+    spec, pipeline = data_spec(cfg), Compose(pipe_cfg)
     args = dict(section)
     args.pop('num_classes', None)
     return COMPONENTS.build('dataset', {'name': args.pop('format', 'SkeletonDataset'), **args},
-                            pipeline=Compose(pipe_cfg), channels=spec['channels'], joints=spec['joints'],
-                            persons=spec['persons'], num_classes=num_classes(cfg), **extra)
+                            pipeline=pipeline, channels=pipeline.in_channels(spec['channels']),
+                            joints=spec['joints'], persons=spec['persons'], num_classes=num_classes(cfg), **extra)
 
 
 class EpochBatchSampler(paddle.io.BatchSampler):

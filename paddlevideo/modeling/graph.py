@@ -45,6 +45,23 @@ def layout_spec(layout):
     return LAYOUTS[layout]
 
 
+def bone_parents(layout):
+    """(V,) parent of each joint on the layout's tree rooted at its centre (the centre is its own parent)."""
+    spec = layout_spec(layout)
+    neighbours = [[] for _ in range(spec['num_node'])]
+    for a, b in spec['edges']:
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    parent = np.full(spec['num_node'], -1)
+    parent[spec['center']], queue = spec['center'], [spec['center']]
+    for v in queue:
+        for j in neighbours[v]:
+            if parent[j] < 0:
+                parent[j] = v
+                queue.append(j)
+    return parent
+
+
 def hop_distance(num_node, edges, max_hop):
     """(V, V) hop count between joints, inf beyond max_hop."""
     adj = np.eye(num_node, dtype=bool)

@@ -1,2 +1,2 @@
-from .skeleton import (Compose, RandomCrop, RandomFlip, RandomRotateScale, Sampleframe, SkeletonNorm,  # noqa: F401
-                       valid_length)
+from .skeleton import (Compose, GenSkeFeat, RandomCrop, RandomFlip, RandomRotateScale,  # noqa: F401
+                       Sampleframe, SkeletonNorm, valid_length)

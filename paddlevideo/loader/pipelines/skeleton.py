@@ -9,8 +9,9 @@ Sampleframe (alias AutoPadding) and SkeletonNorm follow PaddleVideo, with its bu
 """
 import numpy as np
 
+from ...utils.errors import ConfigError
 from ...utils.registry import COMPONENTS
-from ...modeling.graph import FLIP_PAIRS, layout_spec
+from ...modeling.graph import FLIP_PAIRS, bone_parents, layout_spec
 
 
 def valid_length(data):
@@ -119,6 +120,43 @@ class RandomFlip:
         return out
 
 
+def motion(feature, valid):
+    """Frame t+1 minus frame t of `feature` (C, T, V, M) where both ends are `valid` (T, V, M), else 0."""
+    out = np.zeros_like(feature)
+    out[:, :-1] = np.where(valid[1:] & valid[:-1], feature[:, 1:] - feature[:, :-1], 0)
+    return out
+
+
+@COMPONENTS.register('transform')
+class GenSkeFeat:
+    """Features stacked on the channel axis, in the order of `feats` (mmaction2's names): 'j' the sample itself,
+    'b' bones (x, y of each joint minus its parent's on the layout's tree from the centre), 'jm' / 'bm' joint /
+    bone motion (frame t+1 minus frame t). A bone or motion with a missing end (x = y = 0) is zero, so padding
+    stays zero. Channels out: C for 'j', 2 for each other feature; MODEL.backbone.in_channels is their sum.
+    """
+
+    FEATS = ('j', 'b', 'jm', 'bm')
+
+    def __init__(self, feats=('j', 'b'), layout='fsd10'):
+        unknown = [f for f in feats if f not in self.FEATS]
+        if unknown or not feats:
+            raise ConfigError(f"GenSkeFeat: unknown feats {unknown or '[]'}; known: {', '.join(self.FEATS)}")
+        self.feats, self.parent = list(feats), bone_parents(layout)
+
+    def in_channels(self, out_channels):
+        """Channels this transform needs to give `out_channels`."""
+        return out_channels - 2 * sum(f != 'j' for f in self.feats) if 'j' in self.feats else 2
+
+    def __call__(self, data, rng):
+        xy = np.asarray(data[:2], dtype=np.float32)
+        present = np.any(xy != 0, axis=0)                                   # (T, V, M)
+        bone_valid = present & present[:, self.parent]
+        bone = np.where(bone_valid, xy - xy[:, :, self.parent], 0)
+        feature = {'j': lambda: np.asarray(data, dtype=np.float32), 'b': lambda: bone,
+                   'jm': lambda: motion(xy, present), 'bm': lambda: motion(bone, bone_valid)}
+        return np.concatenate([feature[f]() for f in self.feats], axis=0)
+
+
 class Compose:
     """The PIPELINE.<split> section: `sample` first, then each `transform` entry in order."""
 
@@ -138,3 +176,9 @@ class Compose:
         for t in self.transforms:
             data = t(data, rng)
         return data
+
+    def in_channels(self, out_channels):
+        """Channels a stored sample needs so that the pipeline gives `out_channels` (the model's)."""
+        for t in reversed(self.transforms):
+            out_channels = t.in_channels(out_channels) if hasattr(t, 'in_channels') else out_channels
+        return out_channels
