@@ -1,7 +1,8 @@
 """Inference speed on the FSD shape (2 x 350 x 25 x 1, 30 classes): one JSON line.
 
 Batch-1 latency (ms, median of --repeat runs) and batch-32 throughput (samples/s) for dygraph (eval, no_grad),
-Paddle Inference with and without oneDNN, ONNX Runtime, and PaddleVideo's formulation in dygraph when
+Paddle Inference with and without oneDNN, ONNX Runtime (one session per batch size, as the Predictor runs it, and
+one session with a dynamic batch, as before), and PaddleVideo's formulation in dygraph when
 benchmarks/paddlevideo_reference.py is present. Random weights (speed does not depend on them); the model is
 exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one run.
 
@@ -86,7 +87,9 @@ def rows_for(graph, threads, repeat, big_repeat, folder):
                      ('paddle_inference', dict(enable_mkldnn=False))):
         rows[name] = measure(Predictor(os.path.join(out, 'STGCN.json'), backend='paddle', **kw, **quiet).predict,
                              repeat, big_repeat)
-    rows['onnxruntime'] = measure(Predictor(os.path.join(out, 'STGCN.onnx'), **quiet).predict, repeat, big_repeat)
+    for name, fixed in (('onnxruntime', True), ('onnxruntime_dynamic_batch', False)):
+        rows[name] = measure(Predictor(os.path.join(out, 'STGCN.onnx'), fixed_batch=fixed, **quiet).predict,
+                             repeat, big_repeat)
     try:
         from benchmarks.paddlevideo_reference import ReferenceRecognizer
     except ImportError:

@@ -102,6 +102,15 @@ def test_backends_agree_with_dygraph(exported, backend):
     np.testing.assert_allclose(predictor.predict(x[3:4]), logits[3:4], rtol=0, atol=1e-4)
 
 
+def test_onnx_sessions_per_batch_size_agree_with_the_dynamic_one(exported):
+    _, _, folder, x, logits = exported
+    fixed, dynamic = (Predictor(str(folder / 'STGCN.onnx'), cpu_threads=2, batch_size=4, fixed_batch=f)
+                      for f in (True, False))
+    for batch in (x[:1], x[:3], x[:2], x[:1], x):   # sizes 1, 3, 2 (one evicted), 1 again, then 4 + 1
+        np.testing.assert_allclose(fixed.predict(batch), dynamic.predict(batch), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(fixed.predict(x), logits, rtol=0, atol=1e-4)
+
+
 def test_paddle_inference_onednn_agrees_with_dygraph(exported):
     """Paddle 3.3.1's oneDNN 4-D x 2-D matmul misreads a conv's channels-last output; stgcn.py folds the input to
     3-D first (without that, errors of 0.77 and a changed top-1 on the compat checkpoint)."""

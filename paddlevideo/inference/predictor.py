@@ -59,11 +59,13 @@ class Predictor:
     backend None picks ONNX Runtime for a .onnx file, and on the CPU also for a Paddle model with a .onnx twin
     beside it (ONNX Runtime is the fastest CPU backend measured); Paddle Inference otherwise. `batch_size` is the largest
     batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
+    `fixed_batch` gives ONNX Runtime on the CPU one session per batch size (the last two kept), each with the
+    batch dimension fixed: ORT then fuses each residual Add and ReLU into its Conv (benchmarks/infer_speed.py).
     """
 
     def __init__(self, model_file, params_file=None, backend=None, use_gpu=False, use_tensorrt=False,
                  enable_mkldnn=DEFAULT_ENABLE_MKLDNN, precision='fp32', cpu_threads=None, batch_size=32,
-                 notify=None):
+                 fixed_batch=True, notify=None):
         self.notify = notify or (lambda line: print(line, file=sys.stderr))
         self.model_file = resolve_model_file(model_file)
         is_onnx = self.model_file.endswith('.onnx')
@@ -90,7 +92,7 @@ class Predictor:
             self.input_name, self.input_shape = _paddle_input(self.model_file)
             self._run = self._paddle_engine(use_gpu, use_tensorrt, enable_mkldnn, precision)
         else:
-            self._run = self._onnx_engine(use_gpu, use_tensorrt, precision)
+            self._run = self._onnx_engine(use_gpu, use_tensorrt, precision, fixed_batch)
 
     def check_shape(self, shape, where):
         """Raise DataError unless `shape` (N, C, W, V, M) fits the model's input [None, C, W, V, M]."""
@@ -158,7 +160,7 @@ class Predictor:
             return fetch.copy_to_cpu()
         return run
 
-    def _onnx_engine(self, use_gpu, use_tensorrt, precision):
+    def _onnx_engine(self, use_gpu, use_tensorrt, precision, fixed_batch):
         import onnxruntime as ort
 
         available = ort.get_available_providers()
@@ -173,19 +175,34 @@ class Predictor:
         if trt:
             providers.insert(0, ('TensorrtExecutionProvider', {'trt_fp16_enable': precision == 'fp16',
                                                                'trt_int8_enable': precision == 'int8'}))
-        options = ort.SessionOptions()
-        options.intra_op_num_threads, options.inter_op_num_threads = self.threads, 1
-        options.log_severity_level = 3  # paddle2onnx leaves unused initializers, each logged as a warning
-        try:
-            session = ort.InferenceSession(self.model_file, options, providers=providers)
-        except Exception as e:  # onnxruntime raises its own exception types for a corrupt or foreign file
-            raise CheckpointError(f'{self.model_file}: not a loadable ONNX model ({str(e).splitlines()[0]})') \
-                from None
-        spec = session.get_inputs()[0]
+        def session(batch_size=None):
+            options = ort.SessionOptions()
+            options.intra_op_num_threads, options.inter_op_num_threads = self.threads, 1
+            options.log_severity_level = 3  # paddle2onnx leaves unused initializers, each logged as a warning
+            if batch_size:
+                options.add_free_dimension_override_by_name(batch_dim, batch_size)
+            try:
+                return ort.InferenceSession(self.model_file, options, providers=providers)
+            except Exception as e:  # onnxruntime raises its own exception types for a corrupt or foreign file
+                raise CheckpointError(f'{self.model_file}: not a loadable ONNX model '
+                                      f'({str(e).splitlines()[0]})') from None
+
+        dynamic = session()
+        spec = dynamic.get_inputs()[0]
+        name, batch_dim = spec.name, spec.shape[0]
         self.input_shape = [d if isinstance(d, int) else None for d in spec.shape]
         self.device = ('GPU + TensorRT' if trt else 'GPU') if gpu else 'CPU'
-        name = spec.name
-        return lambda batch: session.run(None, {name: batch})[0]
+        if gpu or not fixed_batch or not isinstance(batch_dim, str):
+            return lambda batch: dynamic.run(None, {name: batch})[0]
+        sessions = {}  # batch size -> session; the last two (a full chunk and a remainder)
+
+        def run(batch):
+            if len(batch) not in sessions:
+                if len(sessions) == 2:
+                    del sessions[next(iter(sessions))]
+                sessions[len(batch)] = session(len(batch))
+            return sessions[len(batch)].run(None, {name: batch})[0]
+        return run
 
 
 def _paddle_input(model_file):
