@@ -292,6 +292,7 @@ def test_export_errors_are_one_line(tmp_path):
     missing = cli('export_model.py', '-c', CONFIG, '-p', tmp_path / 'none.pdparams', '-o', tmp_path / 'out')
     assert 'weights file not found' in error_line(missing)
     wrong_classes = cli('export_model.py', '-c', str(REPO / 'configs/recognition/stgcn/stgcn_penn_action.yaml'),
-                        '-p', COMPAT, '-o', tmp_path / 'out', '--override', 'MODEL.backbone.graph=spatial')
+                        '-p', COMPAT, '-o', tmp_path / 'out', '--override', 'MODEL.backbone.graph=spatial',
+                        '--override', 'MODEL.backbone.in_channels=2', '--override', 'INFERENCE.num_channels=2')
     assert 'class count differs' in error_line(wrong_classes)
     assert not (tmp_path / 'out').exists() or os.listdir(tmp_path / 'out') == []
