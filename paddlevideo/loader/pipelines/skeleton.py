@@ -20,6 +20,11 @@ def valid_length(data):
     return int(nonzero[-1]) + 1 if nonzero.size else 0
 
 
+def present_joints(data):
+    """(T, V, M) True where a joint is present: x = y = 0 marks a missing joint (and padding)."""
+    return np.any(data[:2] != 0, axis=0)
+
+
 @COMPONENTS.register('transform', 'AutoPadding')
 class Sampleframe:
     """Valid frames -> a fixed window: zero-pad a short clip, sample a long one (uniformly, or in order at random)."""
@@ -60,7 +65,7 @@ class SkeletonNorm:
             data = data - data[:, :, self.center:self.center + 1, :]
         else:
             data = np.array(data, dtype=np.float32)
-            present = np.any(data[:2] != 0, axis=0)                              # (T, V, M)
+            present = present_joints(data)
             seen = present[:, self.center]                                         # (T, M)
             centre = (data[:2, :, self.center] * seen).sum(1) / np.maximum(seen.sum(0), 1)   # (2, M)
             data[:2] -= np.where(present, centre[:, None, None, :], 0)
@@ -149,7 +154,7 @@ class GenSkeFeat:
 
     def __call__(self, data, rng):
         xy = np.asarray(data[:2], dtype=np.float32)
-        present = np.any(xy != 0, axis=0)                                   # (T, V, M)
+        present = present_joints(xy)
         bone_valid = present & present[:, self.parent]
         bone = np.where(bone_valid, xy - xy[:, :, self.parent], 0)
         feature = {'j': lambda: np.asarray(data, dtype=np.float32), 'b': lambda: bone,
