@@ -127,6 +127,8 @@ def run_main(*args):
     ('bad_override', "unknown key(s) ['EPOCHS']"),
     ('wrong_weights', 'does not fit the model: head.fcn.weight: model expects shape [15, 256, 1, 1]'),
     ('no_weights', '--test needs the weights to test'),
+    ('nprocs_split', '--nprocs 3: DATASET.batch_size 16 does not split evenly over 3 processes'),
+    ('nprocs_test', '--nprocs is for training; --test runs in one process'),
 ])
 def test_cli_errors_are_one_line(tmp_path, compat, case, message):
     x = np.random.default_rng(0).normal(size=(4, 3, 20, 25, 1)).astype(np.float32)
@@ -135,7 +137,9 @@ def test_cli_errors_are_one_line(tmp_path, compat, case, message):
     args = {'missing_data': ['-c', cfg, '-o', 'DATASET.train.file_path=/nope/train.npy'],
             'bad_override': ['-c', cfg, '-o', 'EPOCHS=3'],
             'wrong_weights': ['--test', '-c', cfg, '-w', str(compat / 'paddlevideo_stgcn_fsd.pdparams')],
-            'no_weights': ['--test', '-c', cfg]}[case]
+            'no_weights': ['--test', '-c', cfg],
+            'nprocs_split': ['-c', cfg, '--nprocs', '3'],
+            'nprocs_test': ['--test', '-c', cfg, '-w', 'w.pdparams', '--nprocs', '2']}[case]
     result = run_main(*args)
     assert result.returncode == 2, result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith('error:')]
@@ -157,19 +161,21 @@ def test_amp_on_cpu_says_it_trains_in_float32(penn, tmp_path):
 
 
 def test_data_parallel_steps_on_the_averaged_gradient(penn, tmp_path):
-    """main.py under paddle.distributed.launch, 2 CPU processes: rank 0's weights after an epoch equal one
-    process stepping on the mean of the two ranks' losses (each half through BatchNorm on its own), so the
-    gradients really were all-reduced; rank 0 alone writes the log and the checkpoint."""
+    """main.py --nprocs 2 (paddle.distributed.launch underneath, 2 CPU processes): the config's batch of 8 is
+    split 4 + 4, and rank 0's weights after an epoch equal one process stepping on the mean of the two ranks'
+    losses (each half through BatchNorm on its own), so the gradients really were all-reduced; rank 0 alone
+    writes the log and the checkpoint."""
     seed = 5
     cfg_path = write_config(tmp_path, {'train': subset(penn['train_x'], penn['train_y'], 2)}, window=16,
-                            epochs=1, batch=4)                        # 30 clips: 15 per rank, 3 steps of 4
-    result = subprocess.run([sys.executable, '-m', 'paddle.distributed.launch', '--nproc_per_node', '2',
-                             '--log_dir', str(tmp_path / 'log'), str(ROOT / 'main.py'), '-c', cfg_path,
-                             '--seed', str(seed)], capture_output=True, text=True, cwd=ROOT, timeout=300)
-    assert result.returncode == 0, (tmp_path / 'log' / 'workerlog.0').read_text()[-2000:]
+                            epochs=1, batch=8)                        # 30 clips: 15 per rank, 3 steps of 4
+    result = subprocess.run([sys.executable, str(ROOT / 'main.py'), '-c', cfg_path, '--seed', str(seed),
+                             '--nprocs', '2'], capture_output=True, text=True, cwd=ROOT, timeout=300)
     cfg = get_config(cfg_path)
+    assert result.returncode == 0, (os.path.join(cfg.output_dir, 'workerlog', 'workerlog.0'), result.stderr[-2000:])
     log = open(os.path.join(cfg.output_dir, 'train.log')).read()
-    threads = os.environ['OMP_NUM_THREADS']          # the ranks inherit this process's count: same kernels below
+    # The ranks keep this process's OMP_NUM_THREADS (a count the user set wins), so they run the same kernels as
+    # the check below: summed gradients that nearly cancel differ by 1e-3 between 1 and 2 threads.
+    threads = os.environ['OMP_NUM_THREADS']
     assert f'data parallel: 2 processes x {threads} threads, batch 4 per process (8 per step)' in log
     assert log.count('train step:0 ') == 1                             # one rank writes the file
     ddp = paddle.load(os.path.join(cfg.output_dir, 'STGCN_t_epoch_00001.pdparams'))
@@ -199,6 +205,20 @@ def test_data_parallel_steps_on_the_averaged_gradient(penn, tmp_path):
     for k in trained:
         np.testing.assert_allclose(ddp[k].numpy(), model.state_dict()[k].numpy(), rtol=1e-4, atol=1e-5,
                                    err_msg=k)
+
+
+def test_nprocs_splits_the_batch_and_the_cores(monkeypatch):
+    """--nprocs N runs main.py N times under paddle.distributed.launch, each with DATASET.batch_size / N and,
+    unless the user set OMP_NUM_THREADS, cores / N threads."""
+    from paddlevideo.utils import launch
+    from paddlevideo.utils.runtime import available_cores
+    cfg = get_config(str(ROOT / 'configs' / 'recognition' / 'stgcn' / 'stgcn_fsd.yaml'))
+    for user, expected in ((None, str(max(1, available_cores() // 2))), ('3', '3')):
+        monkeypatch.setattr(launch, 'USER_THREADS', user)
+        cmd, env = launch.launch_command(cfg, 2, 'main.py', ['-c', 'cfg.yaml', '--nprocs', '2'])
+        assert cmd[1:5] == ['-m', 'paddle.distributed.launch', '--nproc_per_node', '2']
+        assert cmd[-7:] == ['main.py', '-c', 'cfg.yaml', '--nprocs', '2', '-o', 'DATASET.batch_size=32']
+        assert env['OMP_NUM_THREADS'] == expected and env[launch.MARKER] == '2'
 
 
 def test_local_processes_share_the_cores():

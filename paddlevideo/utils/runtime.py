@@ -11,6 +11,8 @@ import os
 import sys
 import warnings
 
+USER_THREADS = os.environ.get('OMP_NUM_THREADS')  # as the user started us, before the default below
+
 
 def _cpu_vendor():
     try:

@@ -1,0 +1,41 @@
+"""`main.py --nprocs N`: data-parallel training on one machine without typing paddle.distributed.launch.
+
+On a CPU, Paddle's convolutions gain little from a second thread (their im2col and col2im run on one), so N
+processes of one thread each, all-reducing their gradients, train faster than one process of N threads
+(benchmarks/train_speed.py --ddp). The config's DATASET.batch_size stays the batch of one step: each process
+takes batch_size / N of it, so the learning-rate schedule and the epoch length do not change with N.
+"""
+import os
+import subprocess
+import sys
+
+from .errors import ConfigError
+from .runtime import USER_THREADS, available_cores
+
+MARKER = 'PADDLEVIDEO_NPROCS'  # set for the processes --nprocs starts, so they train instead of launching again
+
+
+def under_launch():
+    return int(os.environ.get('PADDLE_TRAINERS_NUM', '1')) > 1
+
+
+def launch_command(cfg, nprocs, script, argv):
+    """(command, environment) that run `script argv` in `nprocs` processes under paddle.distributed.launch."""
+    batch = int(cfg.DATASET.get('batch_size', 16))
+    if nprocs < 1 or batch % nprocs:
+        raise ConfigError(f'--nprocs {nprocs}: DATASET.batch_size {batch} does not split evenly over {nprocs} '
+                          f'processes')
+    if under_launch():
+        raise ConfigError('--nprocs starts its own processes: run it without paddle.distributed.launch')
+    threads = USER_THREADS or str(max(1, available_cores() // nprocs))
+    env = dict(os.environ, OMP_NUM_THREADS=threads, **{MARKER: str(nprocs)})
+    cmd = [sys.executable, '-m', 'paddle.distributed.launch', '--nproc_per_node', str(nprocs), '--max_restart', '0',
+           '--log_level', 'WARNING', '--log_dir', os.path.join(cfg.output_dir, 'workerlog'),
+           script, *argv, '-o', f'DATASET.batch_size={batch // nprocs}']
+    return cmd, env
+
+
+def launch_data_parallel(cfg, nprocs, script, argv):
+    """Train in `nprocs` processes (see launch_command); returns their exit code."""
+    cmd, env = launch_command(cfg, nprocs, script, argv)
+    return subprocess.call(cmd, env=env)
