@@ -1,7 +1,8 @@
 """One rank of the data-parallel timing in train_speed.py --ddp; run it under paddle.distributed.launch.
 
-Each rank trains our learnable STGCN wrapped in paddle.DataParallel on global_batch / world_size samples per
-step (gradients all-reduced by gloo on CPU); rank 0 writes the step times to --out as JSON.
+Each rank trains our STGCN (--graph learnable or spatial) wrapped in paddle.DataParallel on
+global_batch / world_size samples per step (gradients all-reduced by gloo on CPU); rank 0 writes the step
+times to --out as JSON.
 """
 import argparse
 import json
@@ -20,6 +21,7 @@ from benchmarks.train_speed import build, time_steps  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--global-batch', type=int, required=True)
+    parser.add_argument('--graph', choices=['learnable', 'spatial'], default='learnable')
     parser.add_argument('--window', type=int, default=350)
     parser.add_argument('--channels', type=int, default=2)
     parser.add_argument('--iters', type=int, default=5)
@@ -30,7 +32,7 @@ def main():
     world = dist.get_world_size()
     if args.global_batch % world:
         raise SystemExit(f'global batch {args.global_batch} does not split over {world} processes')
-    model = paddle.DataParallel(build('learnable', args.channels))
+    model = paddle.DataParallel(build(args.graph, args.channels))
     times = time_steps(model, args.global_batch // world, args.window, args.channels, args.iters, args.warmup)
     dist.barrier()
     if dist.get_rank() == 0:

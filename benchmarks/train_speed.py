@@ -15,9 +15,9 @@ Configurations:
   ours / reference_stock is the end-to-end gain.
 
 GFLOP/s counts the FLOPs of PaddleVideo's formulation (convolutions, graph matmuls and the head; 2 x MACs,
-training = 3 x forward) for every configuration, as a common yardstick. ``--ddp`` adds our learnable model
-trained with paddle.DataParallel by 2 processes x 1 thread (benchmarks/ddp_train_worker.py, gloo on CPU) at
-the same global batch.
+training = 3 x forward) for every configuration, as a common yardstick. ``--ddp`` adds each of our models
+named in --configs trained with paddle.DataParallel by 2 processes x 1 thread (benchmarks/ddp_train_worker.py,
+gloo on CPU; what ``main.py --nprocs 2`` runs) at the same global batch.
 """
 import argparse
 import json
@@ -145,14 +145,14 @@ def summarise(result, batch, flop_per_sample):
             'step_s': result['step_s']}
 
 
-def run_ddp(args, batch, flop_per_sample):
-    """Our learnable model, paddle.DataParallel on 2 CPU processes x 1 thread, global batch ``batch``."""
+def run_ddp(args, graph, batch, flop_per_sample):
+    """Our model, paddle.DataParallel on 2 CPU processes x 1 thread, global batch ``batch``."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / 'result.json'
         cmd = [sys.executable, '-m', 'paddle.distributed.launch', '--nproc_per_node', '2', '--log_dir',
-               str(Path(tmp) / 'log'), str(REPO / 'benchmarks' / 'ddp_train_worker.py'), '--global-batch',
-               str(batch), '--window', str(args.window), '--channels', str(args.channels), '--iters',
-               str(args.iters), '--warmup', str(args.warmup), '--out', str(out)]
+               str(Path(tmp) / 'log'), str(REPO / 'benchmarks' / 'ddp_train_worker.py'), '--graph', graph,
+               '--global-batch', str(batch), '--window', str(args.window), '--channels', str(args.channels),
+               '--iters', str(args.iters), '--warmup', str(args.warmup), '--out', str(out)]
         try:
             proc = subprocess.run(cmd, env=worker_env('ours', 1), capture_output=True, text=True,
                                   timeout=args.timeout, cwd=REPO)
@@ -199,8 +199,10 @@ def main():
             if 'error' not in raw:
                 runtimes[name] = {k: raw[k] for k in ('MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS')}
             results[name][str(batch)] = summarise(raw, batch, flop_per_sample)
-    if args.ddp:
-        results['ours_learnable_ddp_2x1'] = {str(b): run_ddp(args, b, flop_per_sample) for b in args.batch_sizes}
+    ddp = [name for name in ('ours_learnable', 'ours_spatial') if args.ddp and name in args.configs]
+    for name in ddp:
+        results[f'{name}_ddp_2x1'] = {str(b): run_ddp(args, CONFIGS[name][0], b, flop_per_sample)
+                                      for b in args.batch_sizes}
 
     def ratio(a, b, batch):
         ra, rb = results.get(a, {}).get(batch, {}), results.get(b, {}).get(batch, {})
@@ -208,11 +210,12 @@ def main():
             return round(ra['samples_per_s'] / rb['samples_per_s'], 2)
         return None
 
-    ratios = {f'{ours}/{ref}': {str(b): ratio(ours, ref, str(b)) for b in args.batch_sizes}
-              for ours in ('ours_learnable', 'ours_spatial') for ref in ('reference_stock', 'reference_ours')}
-    if args.ddp:
-        ratios['ours_learnable_ddp_2x1/ours_learnable'] = {
-            str(b): ratio('ours_learnable_ddp_2x1', 'ours_learnable', str(b)) for b in args.batch_sizes}
+    ours = ['ours_learnable', 'ours_spatial'] + [f'{name}_ddp_2x1' for name in ddp]
+    ratios = {f'{a}/{ref}': {str(b): ratio(a, ref, str(b)) for b in args.batch_sizes}
+              for a in ours for ref in ('reference_stock', 'reference_ours')}
+    for name in ddp:
+        ratios[f'{name}_ddp_2x1/{name}'] = {str(b): ratio(f'{name}_ddp_2x1', name, str(b))
+                                            for b in args.batch_sizes}
     report = {
         'benchmark': 'train_speed',
         'machine': {'cpu': cpu_model(), 'cores': len(os.sched_getaffinity(0)), 'cpu_count': os.cpu_count()},
