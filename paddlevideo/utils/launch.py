@@ -1,8 +1,8 @@
 """`main.py --nprocs N`: data-parallel training on one machine without typing paddle.distributed.launch.
 
-On a CPU, Paddle's convolutions gain little from a second thread (their im2col and col2im run on one), so N
-processes of one thread each, all-reducing their gradients, train faster than one process of N threads
-(benchmarks/train_speed.py --ddp). The config's DATASET.batch_size stays the batch of one step: each process
+On a CPU, Paddle's convolutions gain about 1.4x from a second thread and nearly 2x from a second process, so
+N processes of one thread each, all-reducing their gradients, train faster than one process of N threads
+(1.25-1.39x on 2 cores, benchmarks/train_speed.py --ddp). The config's DATASET.batch_size stays the batch of one step: each process
 takes batch_size / N of it, so the learning-rate schedule and the epoch length do not change with N.
 """
 import os
