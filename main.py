@@ -39,8 +39,8 @@ def main(argv=None):
     if args.nprocs != 1 and os.environ.get(launch.MARKER) != str(args.nprocs):
         if args.test:
             raise ConfigError('--nprocs is for training; --test runs in one process')
-        sys.exit(launch.launch_data_parallel(cfg, args.nprocs, os.path.abspath(__file__),
-                                             sys.argv[1:] if argv is None else argv))
+        launch.launch_data_parallel(cfg, args.nprocs, os.path.abspath(__file__),
+                                    sys.argv[1:] if argv is None else argv, args.weights)
     if args.test:
         if not args.weights:
             raise ConfigError('--test needs the weights to test: -w path/to/model.pdparams')

@@ -129,6 +129,8 @@ def run_main(*args):
     ('no_weights', '--test needs the weights to test'),
     ('nprocs_split', '--nprocs 3: DATASET.batch_size 16 does not split evenly over 3 processes'),
     ('nprocs_test', '--nprocs is for training; --test runs in one process'),
+    ('nprocs_data', 'data file not found: /nope/train.npy'),
+    ('nprocs_weights', 'weights file not found: /nope/w.pdparams'),
 ])
 def test_cli_errors_are_one_line(tmp_path, compat, case, message):
     x = np.random.default_rng(0).normal(size=(4, 3, 20, 25, 1)).astype(np.float32)
@@ -139,7 +141,9 @@ def test_cli_errors_are_one_line(tmp_path, compat, case, message):
             'wrong_weights': ['--test', '-c', cfg, '-w', str(compat / 'paddlevideo_stgcn_fsd.pdparams')],
             'no_weights': ['--test', '-c', cfg],
             'nprocs_split': ['-c', cfg, '--nprocs', '3'],
-            'nprocs_test': ['--test', '-c', cfg, '-w', 'w.pdparams', '--nprocs', '2']}[case]
+            'nprocs_test': ['--test', '-c', cfg, '-w', 'w.pdparams', '--nprocs', '2'],
+            'nprocs_data': ['-c', cfg, '-o', 'DATASET.train.file_path=/nope/train.npy', '--nprocs', '2'],
+            'nprocs_weights': ['-c', cfg, '-w', '/nope/w.pdparams', '--nprocs', '2']}[case]
     result = run_main(*args)
     assert result.returncode == 2, result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith('error:')]

@@ -6,7 +6,6 @@ N processes of one thread each, all-reducing their gradients, train faster than 
 takes batch_size / N of it, so the learning-rate schedule and the epoch length do not change with N.
 """
 import os
-import subprocess
 import sys
 
 from .errors import ConfigError
@@ -35,7 +34,16 @@ def launch_command(cfg, nprocs, script, argv):
     return cmd, env
 
 
-def launch_data_parallel(cfg, nprocs, script, argv):
-    """Train in `nprocs` processes (see launch_command); returns their exit code."""
+def launch_data_parallel(cfg, nprocs, script, argv, weights=None):
+    """Become paddle.distributed.launch training in `nprocs` processes (see launch_command); does not return.
+    The training set (memory-mapped, so cheaply) and the weights to fine-tune from are opened here first: a bad
+    file is one line before any process starts, not one per process among the launcher's messages."""
+    from ..loader import build_dataset
+    from .checkpoint import load_state
     cmd, env = launch_command(cfg, nprocs, script, argv)
-    return subprocess.call(cmd, env=env)
+    build_dataset(cfg, 'train')
+    if weights:
+        load_state(weights)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(sys.executable, cmd, env)
