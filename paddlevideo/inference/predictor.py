@@ -57,8 +57,8 @@ class Predictor:
     """An exported model, ready to run: `predict(batch)` with batch (N, C, W, V, M) float32 -> logits (N, K).
 
     backend None picks ONNX Runtime for a .onnx file, and on the CPU also for a Paddle model with a .onnx twin
-    beside it (ONNX Runtime is the fastest CPU backend measured); Paddle Inference otherwise. `batch_size` is the largest
-    batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
+    beside it (ONNX Runtime is the fastest CPU backend measured); Paddle Inference otherwise. `batch_size` is the
+    largest batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
     `fixed_batch` gives ONNX Runtime on the CPU one session per batch size (the last two kept), each with the
     batch dimension fixed: ORT then fuses each residual Add and ReLU into its Conv (benchmarks/infer_speed.py).
     """
@@ -206,7 +206,8 @@ class Predictor:
 
 
 def _paddle_input(model_file):
-    """(name, shape [None, C, W, V, M]) of the input recorded in a Paddle inference program (.json, or legacy .pdmodel)."""
+    """(name, shape [None, C, W, V, M]) of the input recorded in a Paddle inference program (.json, or legacy
+    .pdmodel)."""
     import paddle
 
     try:
