@@ -1,12 +1,14 @@
 """Inference speed on the FSD shape (2 x 350 x 25 x 1, 30 classes): one JSON line.
 
-Batch-1 latency (ms, median of --repeat runs) and batch-32 throughput (samples/s) for dygraph (eval, no_grad),
-Paddle Inference with and without oneDNN, ONNX Runtime (one session per batch size, as the Predictor runs it, and
-one session with a dynamic batch, as before), and PaddleVideo's formulation in dygraph when
-benchmarks/paddlevideo_reference.py is present. Random weights (speed does not depend on them); the model is
-exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one run.
+Batch-1 latency (ms, median and 90th percentile of --repeat runs) and batch-32 throughput (samples/s) for
+dygraph (eval, no_grad), Paddle Inference with and without oneDNN, ONNX Runtime (one session per batch size, as
+the Predictor runs it, and one session with a dynamic batch, as before) and PaddleVideo's formulation in dygraph
+(benchmarks/paddlevideo_reference.py); --backends picks some of them. Random weights (speed does not depend on
+them); the model is exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one
+run.
 
-python benchmarks/infer_speed.py [--graph learnable|spatial] [--threads 2] [--repeat 5]
+python benchmarks/infer_speed.py [--graph learnable|spatial] [--backends onnxruntime ...] [--threads 2]
+    [--repeat 5] [--big_repeat 1]
 """
 import argparse
 import json
@@ -18,10 +20,15 @@ import time
 
 
 
+BACKENDS = ['dygraph', 'paddle_inference_onednn', 'paddle_inference', 'onnxruntime', 'onnxruntime_dynamic_batch',
+            'paddlevideo_reference_dygraph']
+
+
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--graph', choices=['learnable', 'spatial'], action='append',
                         help='graph mode (repeatable; default both)')
+    parser.add_argument('--backends', nargs='+', choices=BACKENDS, default=BACKENDS, help='rows to time')
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--repeat', type=int, default=5, help='batch-1 runs timed')
     parser.add_argument('--big_repeat', type=int, default=1, help='batch-32 runs timed')
@@ -46,22 +53,23 @@ SHAPE = (2, 350, 25, 1)
 
 
 def timed(fn, batch, repeat):
-    """Median seconds of `repeat` calls after one warm-up call."""
+    """Seconds of each of `repeat` calls after one warm-up call."""
     fn(batch)
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn(batch)
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return times
 
 
 def measure(fn, repeat, big_repeat):
     rng = np.random.default_rng(0)
-    one = rng.standard_normal((1, *SHAPE)).astype(np.float32)
-    big = rng.standard_normal((32, *SHAPE)).astype(np.float32)
-    return {'batch1_ms': round(1000 * timed(fn, one, repeat), 1),
-            'batch32_samples_per_s': round(32 / timed(fn, big, big_repeat), 1)}
+    one = timed(fn, rng.standard_normal((1, *SHAPE)).astype(np.float32), repeat)
+    big = timed(fn, rng.standard_normal((32, *SHAPE)).astype(np.float32), big_repeat)
+    return {'batch1_ms': round(1000 * float(np.median(one)), 1),
+            'batch1_p90_ms': round(1000 * float(np.percentile(one, 90)), 1),
+            'batch32_samples_per_s': round(32 / float(np.median(big)), 1)}
 
 
 def dygraph(model):
@@ -73,7 +81,7 @@ def dygraph(model):
     return run
 
 
-def rows_for(graph, threads, repeat, big_repeat, folder):
+def rows_for(graph, backends, threads, repeat, big_repeat, folder):
     cfg = get_config(CONFIG, [f'MODEL.backbone.graph={graph}'])
     paddle.seed(0)
     model = build_model(cfg.MODEL)
@@ -82,21 +90,22 @@ def rows_for(graph, threads, repeat, big_repeat, folder):
     out = os.path.join(folder, graph)
     export_model(cfg, weights, out, onnx=True)
     quiet = dict(cpu_threads=threads, batch_size=32, notify=lambda line: None)
-    rows = {'dygraph': measure(dygraph(model), repeat, big_repeat)}
-    for name, kw in (('paddle_inference_onednn', dict(enable_mkldnn=True)),
-                     ('paddle_inference', dict(enable_mkldnn=False))):
-        rows[name] = measure(Predictor(os.path.join(out, 'STGCN.json'), backend='paddle', **kw, **quiet).predict,
-                             repeat, big_repeat)
-    for name, fixed in (('onnxruntime', True), ('onnxruntime_dynamic_batch', False)):
-        rows[name] = measure(Predictor(os.path.join(out, 'STGCN.onnx'), fixed_batch=fixed, **quiet).predict,
-                             repeat, big_repeat)
-    try:
+
+    def reference():
         from benchmarks.paddlevideo_reference import ReferenceRecognizer
-    except ImportError:
-        return rows
-    reference = ReferenceRecognizer(num_classes=30, in_channels=2, layout='fsd10', graph=graph)
-    rows['paddlevideo_reference_dygraph'] = measure(dygraph(reference), repeat, big_repeat)
-    return rows
+        return dygraph(ReferenceRecognizer(num_classes=30, in_channels=2, layout='fsd10', graph=graph))
+    engines = {
+        'dygraph': lambda: dygraph(model),
+        'paddle_inference_onednn': lambda: Predictor(os.path.join(out, 'STGCN.json'), backend='paddle',
+                                                     enable_mkldnn=True, **quiet).predict,
+        'paddle_inference': lambda: Predictor(os.path.join(out, 'STGCN.json'), backend='paddle',
+                                              enable_mkldnn=False, **quiet).predict,
+        'onnxruntime': lambda: Predictor(os.path.join(out, 'STGCN.onnx'), fixed_batch=True, **quiet).predict,
+        'onnxruntime_dynamic_batch': lambda: Predictor(os.path.join(out, 'STGCN.onnx'), fixed_batch=False,
+                                                       **quiet).predict,
+        'paddlevideo_reference_dygraph': reference,
+    }
+    return {name: measure(engines[name](), repeat, big_repeat) for name in backends}
 
 
 def cpu_model():
@@ -112,7 +121,7 @@ def main(args):
               'big_repeat': args.big_repeat}
     with tempfile.TemporaryDirectory() as folder:
         for graph in args.graph or ['learnable', 'spatial']:
-            rows = rows_for(graph, args.threads, args.repeat, args.big_repeat, folder)
+            rows = rows_for(graph, args.backends, args.threads, args.repeat, args.big_repeat, folder)
             result[graph] = rows
             result[f'{graph}_fastest_batch1'] = min(rows, key=lambda r: rows[r]['batch1_ms'])
             result[f'{graph}_fastest_batch32'] = max(rows, key=lambda r: rows[r]['batch32_samples_per_s'])
