@@ -24,7 +24,7 @@ def parse_args(argv=None):
     p.add_argument('--resume', action='store_true', help='continue from the last complete epoch in output_dir')
     p.add_argument('--amp', action='store_true', help='float16 mixed precision on a GPU (on the CPU: float32, says so)')
     p.add_argument('--dump', help='with --test: save logits (and labels) in dataset order to this .npz')
-    p.add_argument('--nprocs', type=int, default=1,
+    p.add_argument('--nprocs', type=int, default=1, metavar='N',
                    help='train data parallel in N processes (on the CPU: the cores shared among them), '
                         'DATASET.batch_size split among them; the fastest way to train on a multi-core CPU')
     return p.parse_args(argv)
