@@ -39,8 +39,16 @@ def main(argv=None):
     if args.nprocs != 1 and os.environ.get(launch.MARKER) != str(args.nprocs):
         if args.test:
             raise ConfigError('--nprocs is for training; --test runs in one process')
-        launch.launch_data_parallel(cfg, args.nprocs, os.path.abspath(__file__),
-                                    sys.argv[1:] if argv is None else argv, args.weights)
+        cmd, env = launch.launch_command(cfg, args.nprocs, os.path.abspath(__file__),
+                                         sys.argv[1:] if argv is None else argv)
+        # Open the training set (memory-mapped: cheap) and the weights first: a bad file is then one line before
+        # any process starts, not one per process among the launcher's messages.
+        from paddlevideo.loader import build_dataset
+        from paddlevideo.utils.checkpoint import load_state
+        build_dataset(cfg, 'train')
+        if args.weights:
+            load_state(args.weights)
+        launch.become(cmd, env)
     if args.test:
         if not args.weights:
             raise ConfigError('--test needs the weights to test: -w path/to/model.pdparams')

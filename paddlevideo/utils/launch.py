@@ -35,16 +35,8 @@ def launch_command(cfg, nprocs, script, argv):
     return cmd, env
 
 
-def launch_data_parallel(cfg, nprocs, script, argv, weights=None):
-    """Become paddle.distributed.launch training in `nprocs` processes (see launch_command); does not return.
-    The training set (memory-mapped, so cheaply) and the weights to fine-tune from are opened here first: a bad
-    file is one line before any process starts, not one per process among the launcher's messages."""
-    from ..loader import build_dataset
-    from .checkpoint import load_state
-    cmd, env = launch_command(cfg, nprocs, script, argv)
-    build_dataset(cfg, 'train')
-    if weights:
-        load_state(weights)
+def become(cmd, env):
+    """Replace this process with `cmd` (the launcher): nothing stays behind holding paddle's memory."""
     sys.stdout.flush()
     sys.stderr.flush()
-    os.execve(sys.executable, cmd, env)
+    os.execve(cmd[0], cmd, env)
