@@ -2,7 +2,7 @@
 
 On a CPU, Paddle's convolutions gain about 1.4x from a second thread and nearly 2x from a second process, so
 N processes of one thread each, all-reducing their gradients, train faster than one process of N threads
-(1.25-1.57x on 2 cores, benchmarks/train_speed.py --ddp). The config's DATASET.batch_size stays the batch of
+(1.20-1.57x on 2 cores, benchmarks/train_speed.py --ddp). The config's DATASET.batch_size stays the batch of
 one step: each process takes batch_size / N of it, so the learning-rate schedule and the epoch length do not
 change with N.
 """
