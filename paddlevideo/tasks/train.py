@@ -16,6 +16,7 @@ from ..modeling import build_model
 from ..solver import build_optimizer
 from ..utils.checkpoint import atomic_save, load_state, load_weights
 from ..utils.errors import ConfigError, PaddleVideoError
+from ..utils.launch import world_size
 from ..utils.logger import get_logger, step_line
 
 
@@ -67,7 +68,7 @@ def evaluate(model, loader):
 def parallel_rank():
     """(rank, world size) of this process under paddle.distributed.launch, (0, 1) when it runs alone; starts
     the process group (gloo on the CPU, NCCL on GPUs) once."""
-    world = int(os.environ.get('PADDLE_TRAINERS_NUM', '1'))
+    world = world_size()
     if world > 1 and not paddle.distributed.is_initialized():
         paddle.distributed.init_parallel_env()
     return int(os.environ.get('PADDLE_TRAINER_ID', '0')), world

@@ -15,8 +15,13 @@ from .runtime import USER_THREADS, available_cores
 MARKER = 'PADDLEVIDEO_NPROCS'  # set for the processes --nprocs starts, so they train instead of launching again
 
 
+def world_size():
+    """Processes in this job under paddle.distributed.launch; 1 when this one runs alone."""
+    return int(os.environ.get('PADDLE_TRAINERS_NUM', '1'))
+
+
 def under_launch():
-    return int(os.environ.get('PADDLE_TRAINERS_NUM', '1')) > 1
+    return world_size() > 1
 
 
 def launch_command(cfg, nprocs, script, argv):
