@@ -2,15 +2,17 @@
 
 Batch-1 latency (ms, median and 90th percentile of --repeat runs) and batch-32 throughput (samples/s) for
 dygraph (eval, no_grad), Paddle Inference with and without oneDNN, ONNX Runtime (one session per batch size, as
-the Predictor runs it, and one session with a dynamic batch, as before) and PaddleVideo's formulation in dygraph
-(benchmarks/paddlevideo_reference.py); --backends picks some of them. Random weights (speed does not depend on
-them); the model is exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one
-run.
+the Predictor runs it, and one session with a dynamic batch, as before), PaddleVideo's formulation in dygraph
+(benchmarks/paddlevideo_reference.py) and, in the spatial pass when torch is installed, the same network in
+PyTorch eager (benchmarks/torch_reference.py, in this process, timed last); --backends picks some of them.
+Random weights (speed does not depend on them); the model is exported to a temporary folder. Timings on a
+shared machine are noisy: compare rows of one run.
 
 python benchmarks/infer_speed.py [--graph learnable|spatial] [--backends onnxruntime ...] [--threads 2]
     [--repeat 5] [--big_repeat 1]
 """
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -18,10 +20,8 @@ import sys
 import tempfile
 import time
 
-
-
 BACKENDS = ['dygraph', 'paddle_inference_onednn', 'paddle_inference', 'onnxruntime', 'onnxruntime_dynamic_batch',
-            'paddlevideo_reference_dygraph']
+            'paddlevideo_reference_dygraph', 'pytorch_reference']
 
 
 def parse_args():
@@ -105,7 +105,23 @@ def rows_for(graph, backends, threads, repeat, big_repeat, folder):
                                                        **quiet).predict,
         'paddlevideo_reference_dygraph': reference,
     }
-    return {name: measure(engines[name](), repeat, big_repeat) for name in backends}
+    if graph == 'spatial' and importlib.util.find_spec('torch'):
+        engines['pytorch_reference'] = lambda: pytorch_reference(threads)
+    return {name: measure(engines[name](), repeat, big_repeat) for name in backends if name in engines}
+
+
+def pytorch_reference(threads):
+    """PaddleVideo's network (spatial graph, random weights) in PyTorch eager, eval and no_grad."""
+    import torch
+    from benchmarks.torch_reference import TorchRecognizer
+    from paddlevideo.modeling.graph import Graph
+    torch.set_num_threads(threads)
+    model = TorchRecognizer(Graph(layout='fsd10', strategy='spatial').A, num_classes=30, in_channels=2).eval()
+
+    def run(batch):
+        with torch.no_grad():
+            return model(torch.from_numpy(batch)).numpy()
+    return run
 
 
 def cpu_model():

@@ -18,11 +18,7 @@ import paddle
 import paddle.nn as nn
 import paddle.nn.functional as F
 
-# (in, out, stride, residual) of the ten blocks; blocks 4 and 7 (0-based) halve the time axis.
-PLAN = [(None, 64, 1, False), (64, 64, 1, True), (64, 64, 1, True), (64, 64, 1, True),
-        (64, 128, 2, True), (128, 128, 1, True), (128, 128, 1, True),
-        (128, 256, 2, True), (256, 256, 1, True), (256, 256, 1, True)]
-TEMPORAL_KERNEL = 9
+from benchmarks.stgcn_plan import PLAN, TEMPORAL_KERNEL
 
 
 class ReferenceGraphConv(nn.Layer):

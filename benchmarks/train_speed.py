@@ -13,6 +13,8 @@ Configurations:
   runtime: paddle imported first, no MKL_DEBUG_CPU_TYPE, PADDLEVIDEO_NO_CPU_TUNING=1, OMP_NUM_THREADS=threads.
 - reference_ours: the same model under our runtime, so ours / reference_ours isolates the formulation and
   ours / reference_stock is the end-to-end gain.
+- torch_reference (only when named in --configs; needs ``pip install torch``): the same network in PyTorch
+  eager (benchmarks/torch_reference.py, SGD with the same momentum and L2), torch.set_num_threads(threads).
 
 GFLOP/s counts the FLOPs of PaddleVideo's formulation (convolutions, graph matmuls and the head; 2 x MACs,
 training = 3 x forward) for every configuration, as a common yardstick. ``--ddp`` adds each of our models
@@ -31,34 +33,34 @@ from importlib import metadata
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from benchmarks.stgcn_plan import PLAN, TEMPORAL_KERNEL  # noqa: E402  (no framework import)
+
 CONFIGS = {  # name: (model, runtime)
     'ours_learnable': ('learnable', 'ours'),
     'ours_spatial': ('spatial', 'ours'),
     'ours_learnable_cp': ('learnable+cp', 'ours'),
     'reference_stock': ('reference', 'stock'),
     'reference_ours': ('reference', 'ours'),
+    'torch_reference': ('reference', 'torch'),
 }
 NUM_JOINTS = 25
 NUM_CLASSES = 30
-# (in, out, stride) of PaddleVideo's ten blocks; in=None is the input channels. Blocks 1-3, 5-6, 8-9 keep
-# the identity residual, blocks 4 and 7 have a 1x1 convolution on it, block 0 has none.
-BLOCKS = [(None, 64, 1), (64, 64, 1), (64, 64, 1), (64, 64, 1), (64, 128, 2), (128, 128, 1), (128, 128, 1),
-          (128, 256, 2), (256, 256, 1), (256, 256, 1)]
 
 
-def macs_per_sample(window, channels, V, num_classes, num_subsets=3, temporal_kernel=9):
+def macs_per_sample(window, channels, V, num_classes, num_subsets=3):
     """Multiply-accumulates of one forward pass of PaddleVideo's ST-GCN on one (channels, window, V, 1) sample."""
     macs, t = 0, window
-    for i, (cin, cout, stride) in enumerate(BLOCKS):
+    for cin, cout, stride, residual in PLAN:
         cin = cin or channels
         t_out = (t - 1) // stride + 1                          # 'same' padding, stride on time
         macs += t * V * cin * num_subsets * cout               # gcn.conv, 1x1 to K*out channels
         macs += t * cout * num_subsets * V * V                 # (N, C, T, K*V) @ (K*V, V)
-        macs += t_out * V * cout * cout * temporal_kernel      # tcn conv (9, 1)
-        if i > 0 and (cin != cout or stride != 1):
+        macs += t_out * V * cout * cout * TEMPORAL_KERNEL      # tcn conv (9, 1)
+        if residual and (cin != cout or stride != 1):
             macs += t_out * V * cin * cout                     # residual 1x1 conv
         t = t_out
-    return macs + BLOCKS[-1][1] * num_classes                  # head.fcn
+    return macs + PLAN[-1][1] * num_classes                    # head.fcn
 
 
 def cpu_model():
@@ -114,7 +116,14 @@ def build(model_name, channels):
 
 def run_worker(args):
     """Inside a subprocess: time one configuration and print its JSON."""
-    sys.path.insert(0, str(REPO))
+    if args.runtime == 'torch':  # no paddle in this process: the adjacency comes from the parent
+        import numpy as np
+        import torch
+        from benchmarks.torch_reference import time_steps as torch_steps
+        times = torch_steps(np.load(args.adjacency), args.batch, args.window, args.channels, NUM_CLASSES,
+                            args.threads, args.iters, args.warmup)
+        return print(json.dumps({'step_s': [round(t, 3) for t in times], 'torch': torch.__version__,
+                                 'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS')}))
     if args.runtime == 'ours':
         import paddlevideo  # noqa: F401  (before paddle)
     import paddle  # noqa: F401  (stock runtime: paddle first, the reference imports paddlevideo's graph later)
@@ -174,13 +183,14 @@ def main():
     parser.add_argument('--channels', type=int, default=2)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--configs', nargs='+', choices=list(CONFIGS),
-                        default=[name for name in CONFIGS if not name.endswith('_cp')])
+                        default=[name for name in CONFIGS if not name.endswith('_cp') and name != 'torch_reference'])
     parser.add_argument('--ddp', action='store_true', help='also time 2 processes x 1 thread (DataParallel)')
     parser.add_argument('--timeout', type=int, default=1200, help='seconds allowed per subprocess')
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--model', help=argparse.SUPPRESS)
     parser.add_argument('--runtime', help=argparse.SUPPRESS)
     parser.add_argument('--batch', type=int, help=argparse.SUPPRESS)
+    parser.add_argument('--adjacency', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         return run_worker(args)
@@ -188,17 +198,25 @@ def main():
     gmac = macs_per_sample(args.window, args.channels, NUM_JOINTS, NUM_CLASSES) / 1e9
     flop_per_sample = 3 * 2 * gmac * 1e9
     results, runtimes = {}, {}
+    tmp = tempfile.TemporaryDirectory()
+    adjacency = Path(tmp.name) / 'A.npy'
+    if 'torch_reference' in args.configs:  # the torch worker does not import paddle, which the graph needs
+        import numpy as np
+        from paddlevideo.modeling.graph import Graph
+        np.save(adjacency, Graph(layout='fsd10', strategy='spatial').A)
     for name in args.configs:
         model, runtime = CONFIGS[name]
         results[name] = {}
         for batch in args.batch_sizes:
             cmd = [sys.executable, str(Path(__file__).resolve()), '--worker', '--model', model, '--runtime',
                    runtime, '--batch', str(batch), '--window', str(args.window), '--channels',
-                   str(args.channels), '--iters', str(args.iters), '--warmup', str(args.warmup)]
+                   str(args.channels), '--iters', str(args.iters), '--warmup', str(args.warmup), '--threads',
+                   str(args.threads), '--adjacency', str(adjacency)]
             raw = launch(cmd, worker_env(runtime, args.threads), args.timeout)
             if 'error' not in raw:
-                runtimes[name] = {k: raw[k] for k in ('MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS')}
+                runtimes[name] = {k: v for k, v in raw.items() if k != 'step_s'}
             results[name][str(batch)] = summarise(raw, batch, flop_per_sample)
+    tmp.cleanup()
     ddp = [name for name in ('ours_learnable', 'ours_spatial') if args.ddp and name in args.configs]
     for name in ddp:
         results[f'{name}_ddp_2x1'] = {str(b): run_ddp(args, CONFIGS[name][0], b, flop_per_sample)
@@ -212,7 +230,7 @@ def main():
 
     ours = ['ours_learnable', 'ours_spatial'] + [f'{name}_ddp_2x1' for name in ddp]
     ratios = {f'{a}/{ref}': {str(b): ratio(a, ref, str(b)) for b in args.batch_sizes}
-              for a in ours for ref in ('reference_stock', 'reference_ours')}
+              for a in ours for ref in ('reference_stock', 'reference_ours', 'torch_reference') if ref in results}
     for name in ddp:
         ratios[f'{name}_ddp_2x1/{name}'] = {str(b): ratio(f'{name}_ddp_2x1', name, str(b))
                                             for b in args.batch_sizes}

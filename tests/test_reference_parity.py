@@ -132,3 +132,17 @@ def test_gradients_agree(trained_pair):
             assert np.linalg.norm(g_ours) < 1e-9 * total, name
             continue
         assert np.linalg.norm(g_ours - g_ref) / ref_norm < 1e-6, name
+
+
+def test_pytorch_reference_gives_paddlevideo_logits():
+    """benchmarks/torch_reference.py, the PyTorch yardstick of the speed benchmarks, is PaddleVideo's network."""
+    torch = pytest.importorskip('torch', reason='torch is optional (benchmarks only)')
+    from benchmarks.torch_reference import TorchRecognizer, paddlevideo_state
+    from paddlevideo.modeling.graph import Graph
+
+    model = TorchRecognizer(Graph(layout='fsd10', strategy='spatial').A, num_classes=30, in_channels=2)
+    state = {k: v.numpy() for k, v in paddle.load(str(COMPAT / 'paddlevideo_stgcn_fsd.pdparams')).items()}
+    model.load_state_dict(paddlevideo_state(state), strict=True)
+    with torch.no_grad():
+        logits = model.eval()(torch.from_numpy(np.load(COMPAT / 'paddlevideo_stgcn_fsd_input.npy'))).numpy()
+    np.testing.assert_allclose(logits, np.load(COMPAT / 'paddlevideo_stgcn_fsd_logits.npy'), rtol=0, atol=1e-4)
