@@ -1,8 +1,9 @@
 """Inference speed on the FSD shape (2 x 350 x 25 x 1, 30 classes): one JSON line.
 
 Batch-1 latency (ms, median and 90th percentile of --repeat runs) and batch-32 throughput (samples/s) for
-dygraph (eval, no_grad), Paddle Inference with and without oneDNN, ONNX Runtime (one session per batch size, as
-the Predictor runs it, and one session with a dynamic batch, as before), PaddleVideo's formulation in dygraph
+dygraph (eval, no_grad), Paddle Inference with and without oneDNN (and oneDNN bf16 on a CPU with bf16), ONNX
+Runtime (one session per batch size, as the Predictor runs it, and one session with a dynamic batch, as
+before), PaddleVideo's formulation in dygraph
 (benchmarks/paddlevideo_reference.py) and, in the spatial pass when torch is installed, the same network in
 PyTorch eager (benchmarks/torch_reference.py, in this process, timed last); --backends picks some of them.
 Random weights (speed does not depend on them); the model is exported to a temporary folder. Timings on a
@@ -20,8 +21,8 @@ import sys
 import tempfile
 import time
 
-BACKENDS = ['dygraph', 'paddle_inference_onednn', 'paddle_inference', 'onnxruntime', 'onnxruntime_dynamic_batch',
-            'paddlevideo_reference_dygraph', 'pytorch_reference']
+BACKENDS = ['dygraph', 'paddle_inference_onednn', 'paddle_inference_onednn_bf16', 'paddle_inference', 'onnxruntime',
+            'onnxruntime_dynamic_batch', 'paddlevideo_reference_dygraph', 'pytorch_reference']
 
 
 def parse_args():
@@ -46,6 +47,7 @@ from paddlevideo.inference import Predictor, export_model  # noqa: E402
 from paddlevideo.modeling import build_model  # noqa: E402
 from paddlevideo.utils.checkpoint import atomic_save  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
+from paddlevideo.utils.runtime import cpu_has_bf16  # noqa: E402
 
 CONFIG = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                       'configs', 'recognition', 'stgcn', 'stgcn_fsd.yaml')
@@ -105,6 +107,9 @@ def rows_for(graph, backends, threads, repeat, big_repeat, folder):
                                                        **quiet).predict,
         'paddlevideo_reference_dygraph': reference,
     }
+    if cpu_has_bf16():
+        engines['paddle_inference_onednn_bf16'] = lambda: Predictor(os.path.join(out, 'STGCN.json'), precision='bf16',
+                                                                    **quiet).predict
     if graph == 'spatial' and importlib.util.find_spec('torch'):
         engines['pytorch_reference'] = lambda: pytorch_reference(threads)
     return {name: measure(engines[name](), repeat, big_repeat) for name in backends if name in engines}

@@ -26,11 +26,14 @@ import paddle.nn.functional as F  # noqa: E402
 
 from paddlevideo.inference import Predictor, export_model  # noqa: E402
 from paddlevideo.inference import export as export_module  # noqa: E402
+from paddlevideo.inference import predictor as predictor_module  # noqa: E402
 from paddlevideo.inference.predictor import plan_device  # noqa: E402
 from paddlevideo.loader.pipelines import Compose  # noqa: E402
 from paddlevideo.modeling import build_model  # noqa: E402
 from paddlevideo.utils.checkpoint import atomic_save, load_weights  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
+from paddlevideo.utils.errors import ConfigError  # noqa: E402
+from paddlevideo.utils.runtime import cpu_has_bf16  # noqa: E402
 
 CONFIG = str(REPO / 'configs' / 'recognition' / 'stgcn' / 'stgcn_fsd.yaml')
 WINDOW = 64
@@ -120,6 +123,40 @@ def test_paddle_inference_onednn_agrees_with_dygraph(exported):
     np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
 
 
+@pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 instructions (the fallback is tested below)')
+def test_bf16_runs_on_onednn_and_keeps_the_answer(exported):
+    """bf16 really runs (the logits move, unlike fp32 oneDNN's ~1e-6), by under 2% of the largest logit, and every
+    top-1 stays; the README measures the same on all 1068 Penn Action test clips."""
+    _, _, folder, x, logits = exported
+    lines = []
+    predictor = Predictor(str(folder / 'STGCN.json'), precision='bf16', cpu_threads=2, notify=lines.append)
+    assert (predictor.backend, predictor.device, lines) == ('paddle', 'CPU, oneDNN bf16', [])
+    got = predictor.predict(x)
+    error = np.abs(got - logits).max()
+    assert 1e-4 < error < 0.02 * np.abs(logits).max(), error
+    np.testing.assert_array_equal(got.argmax(1), logits.argmax(1))
+
+
+def test_bf16_falls_back_to_fp32_on_a_cpu_without_it(exported, monkeypatch):
+    _, _, folder, x, logits = exported
+    monkeypatch.setattr(predictor_module, 'cpu_has_bf16', lambda: False)
+    lines = []
+    predictor = Predictor(str(folder / 'STGCN.json'), precision='bf16', cpu_threads=2, notify=lines.append)
+    assert lines == ['warning: asked for CPU bf16 but this CPU has no bf16 instructions (avx512_bf16 or amx_bf16); '
+                     'running on CPU fp32 instead']
+    assert predictor.device == 'CPU, oneDNN'
+    np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
+
+
+def test_bf16_elsewhere_is_a_clear_error(exported):
+    _, _, folder, *_ = exported
+    with pytest.raises(ConfigError, match=r'^precision bf16 runs through Paddle Inference \(oneDNN\), which reads '
+                                          r'the \.json model, not .*STGCN\.onnx$'):
+        Predictor(str(folder / 'STGCN.onnx'), precision='bf16')
+    with pytest.raises(ConfigError, match=r'^precision bf16 runs on the CPU \(oneDNN\); on a GPU, use fp16'):
+        Predictor(str(folder / 'STGCN.json'), precision='bf16', use_gpu=True)
+
+
 def test_onnx_runtime_is_the_default_cpu_backend(exported):
     _, _, folder, x, logits = exported
     lines = []
@@ -180,6 +217,9 @@ def test_plan_device_falls_back_step_by_step():
     assert (gpu, trt, precision) == (True, False, 'fp32') and 'TensorRT is not available' in notice
     gpu, trt, precision, notice = plan_device(False, False, 'int8', False, False, missing)
     assert (gpu, trt, precision) == (False, False, 'fp32') and 'int8 needs TensorRT' in notice
+    assert plan_device(False, False, 'bf16', False, False, missing, cpu_bf16=True) == (False, False, 'bf16', None)
+    gpu, trt, precision, notice = plan_device(False, False, 'bf16', True, True, missing, cpu_bf16=False)
+    assert (gpu, trt, precision) == (False, False, 'fp32') and 'this CPU has no bf16 instructions' in notice
 
 
 # ---- command lines -------------------------------------------------------------------------------------------
@@ -267,6 +307,18 @@ def test_predict_onnx_folder_with_bare_and_false_flags(spatial_export, tmp_path)
         'warning: asked for GPU + TensorRT fp16 but this onnxruntime has no CUDAExecutionProvider; '
         'running on CPU fp32 instead']
     assert result.stdout.splitlines()[1] == f'\ttop-1 class: {np.argmax(logits)}'
+
+
+def test_predict_bf16_from_the_command_line(spatial_export, tmp_path):
+    folder, logits = spatial_export
+    result = predict(folder, '--precision', 'bf16', '--output', tmp_path / 'out.json')
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1] == f'\ttop-1 class: {np.argmax(logits)}'
+    device = json.loads((tmp_path / 'out.json').read_text())['device']
+    assert device == ('CPU, oneDNN bf16' if cpu_has_bf16() else 'CPU, oneDNN')
+    gpu = predict(folder, '--precision', 'bf16', '--use_gpu')
+    assert error_line(gpu) == ('error: precision bf16 runs on the CPU (oneDNN); on a GPU, use fp16 or, with '
+                               'TensorRT, int8')
 
 
 def test_predict_errors_are_one_line(spatial_export, tmp_path):

@@ -14,15 +14,25 @@ import warnings
 USER_THREADS = os.environ.get('OMP_NUM_THREADS')  # as the user started us, before the default below
 
 
-def _cpu_vendor():
+def _cpuinfo(field):
+    """The first value of `field` in /proc/cpuinfo ('' where there is none)."""
     try:
         with open('/proc/cpuinfo') as f:
             for line in f:
-                if line.startswith('vendor_id'):
+                if line.startswith(field) and line[len(field):].lstrip().startswith(':'):
                     return line.split(':', 1)[1].strip()
     except OSError:
         pass
     return ''
+
+
+def _cpu_vendor():
+    return _cpuinfo('vendor_id')
+
+
+def cpu_has_bf16():
+    """Whether the CPU has bf16 dot products (AVX512_BF16 or AMX), which oneDNN's bf16 kernels need to be fast."""
+    return bool({'avx512_bf16', 'amx_bf16'} & set(_cpuinfo('flags').split()))
 
 
 def available_cores():
