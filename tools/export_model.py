@@ -21,7 +21,7 @@ def parse_args(argv):
     parser.add_argument('-o', '--output_path', default='inference', help='folder to write the model into')
     parser.add_argument('--save_name', default=None, help='file name without suffix (default: model_name)')
     add_bool_flag(parser, '--onnx', 'also write <save_name>.onnx with paddle2onnx, dynamic batch (default: yes; '
-                  'predict.py runs it with ONNX Runtime, the fastest CPU backend)', default=True)
+                  'predict.py runs it with ONNX Runtime, the fastest fp32 CPU backend)', default=True)
     parser.add_argument('--override', action='append', default=[], metavar='KEY=VALUE',
                         help='config override, e.g. INFERENCE.window_size=64 (repeatable)')
     return parser.parse_args(argv)

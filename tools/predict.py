@@ -43,8 +43,8 @@ def parse_args(argv):
     parser.add_argument('--enable_mkldnn', type=str2bool, nargs='?', const=True, default=DEFAULT_ENABLE_MKLDNN,
                         help=f'Paddle Inference on CPU: use oneDNN (default {DEFAULT_ENABLE_MKLDNN})')
     parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
-                        help='fp16 / int8 need TensorRT; bf16 runs Paddle Inference with oneDNN on the CPU (about '
-                             '2x fp32 on a CPU with AVX512_BF16 or AMX; logits within about 1%%)')
+                        help='fp16 / int8 need TensorRT; bf16 runs Paddle Inference with oneDNN on the CPU (on an '
+                             'AVX512_BF16 CPU about 2x fp32; logits within about 1%%)')
     parser.add_argument('--cpu_threads', type=int, default=None, help='math threads (default: all cores)')
     parser.add_argument('-b', '--batch_size', type=int, default=1, help='samples per engine run')
     parser.add_argument('--top_k', type=int, default=1)

@@ -63,8 +63,8 @@ class Predictor:
 
     backend None picks ONNX Runtime for a .onnx file, and on the CPU also for a Paddle model with a .onnx twin
     beside it (ONNX Runtime is the fastest fp32 CPU backend measured); Paddle Inference otherwise.
-    precision 'bf16' runs Paddle Inference with oneDNN's bf16 kernels on the CPU: about twice as fast as fp32 on
-    a CPU with AVX512_BF16 or AMX, and logits within about 1% (README, benchmarks/infer_speed.py). `batch_size` is the
+    precision 'bf16' runs Paddle Inference with oneDNN's bf16 kernels on the CPU: on an AVX512_BF16 CPU about
+    twice as fast as fp32, with logits within about 1% (README, benchmarks/infer_speed.py). `batch_size` is the
     largest batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
     `fixed_batch` gives ONNX Runtime on the CPU one session per batch size (the last two kept), each with the
     batch dimension fixed: ORT then fuses each residual Add and ReLU into its Conv (benchmarks/infer_speed.py).
@@ -84,7 +84,7 @@ class Predictor:
         if (backend is None and not is_onnx and not (use_gpu or use_tensorrt) and precision != 'bf16'
                 and os.path.isfile(onnx_twin)):
             self.model_file, is_onnx = onnx_twin, True
-            self.notify(f'running ONNX Runtime on {onnx_twin}, the fastest CPU backend measured '
+            self.notify(f'running ONNX Runtime on {onnx_twin}, the fastest fp32 CPU backend measured '
                         f'(benchmarks/infer_speed.py); --backend paddle for Paddle Inference')
         self.backend = backend or ('onnxruntime' if is_onnx else 'paddle')
         if self.backend not in BACKENDS:
