@@ -5,8 +5,8 @@ dygraph (eval, no_grad), Paddle Inference with and without oneDNN (and oneDNN bf
 Runtime (one session per batch size, as the Predictor runs it, and one session with a dynamic batch, as
 before), PaddleVideo's formulation in dygraph (benchmarks/paddlevideo_reference.py) and, in the spatial pass
 when torch is installed, the same network in PyTorch eager (benchmarks/torch_reference.py, in this process,
-timed last); --backends picks some of them. Random weights (speed does not depend on them); the model is exported to a temporary folder. Timings on a
-shared machine are noisy: compare rows of one run.
+timed last); --backends picks some of them. Random weights (speed does not depend on them); the model is
+exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one run.
 
 python benchmarks/infer_speed.py [--graph learnable|spatial] [--backends onnxruntime ...] [--threads 2]
     [--repeat 5] [--big_repeat 1]

@@ -80,6 +80,17 @@ def worker_env(runtime, threads):
     return env
 
 
+def time_loop(step, iters, warmup):
+    """Seconds of each of `iters` calls of `step` after `warmup` untimed ones."""
+    times = []
+    for i in range(warmup + iters):
+        start = time.perf_counter()
+        step()
+        if i >= warmup:
+            times.append(time.perf_counter() - start)
+    return times
+
+
 def time_steps(model, batch, window, channels, iters, warmup):
     """Seconds of each timed training step of ``model``; call after the runtime is set and paddle imported."""
     import paddle
@@ -90,15 +101,12 @@ def time_steps(model, batch, window, channels, iters, warmup):
     opt = paddle.optimizer.Momentum(0.01, momentum=0.9, parameters=model.parameters(),
                                     weight_decay=paddle.regularizer.L2Decay(1e-4))
     model.train()
-    times = []
-    for i in range(warmup + iters):
-        start = time.perf_counter()
+
+    def step():
         F.cross_entropy(model(x), y).backward()
         opt.step()
         opt.clear_grad()
-        if i >= warmup:
-            times.append(time.perf_counter() - start)
-    return times
+    return time_loop(step, iters, warmup)
 
 
 def build(model_name, channels):
@@ -119,9 +127,10 @@ def run_worker(args):
     if args.runtime == 'torch':  # no paddle in this process: the adjacency comes from the parent
         import numpy as np
         import torch
-        from benchmarks.torch_reference import time_steps as torch_steps
-        times = torch_steps(np.load(args.adjacency), args.batch, args.window, args.channels, NUM_CLASSES,
-                            args.threads, args.iters, args.warmup)
+        from benchmarks.torch_reference import training_step
+        step = training_step(np.load(args.adjacency), args.batch, args.window, args.channels, NUM_CLASSES,
+                             args.threads)
+        times = time_loop(step, args.iters, args.warmup)
         return print(json.dumps({'step_s': [round(t, 3) for t in times], 'torch': torch.__version__,
                                  'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS')}))
     if args.runtime == 'ours':

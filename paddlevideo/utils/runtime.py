@@ -26,10 +26,6 @@ def _cpuinfo(field):
     return ''
 
 
-def _cpu_vendor():
-    return _cpuinfo('vendor_id')
-
-
 def cpu_has_bf16():
     """Whether the CPU has bf16 dot products (AVX512_BF16 or AMX), which oneDNN's bf16 kernels need to be fast."""
     return bool({'avx512_bf16', 'amx_bf16'} & set(_cpuinfo('flags').split()))
@@ -47,13 +43,13 @@ def configure_cpu_environment(threads=None):
     """Set MKL / OpenMP defaults for this process; call before the first ``import paddle``."""
     if os.environ.get('PADDLEVIDEO_NO_CPU_TUNING') == '1':
         return
-    if 'paddle' in sys.modules and 'MKL_DEBUG_CPU_TYPE' not in os.environ and _cpu_vendor() == 'AuthenticAMD':
+    if 'paddle' in sys.modules and 'MKL_DEBUG_CPU_TYPE' not in os.environ and _cpuinfo('vendor_id') == 'AuthenticAMD':
         warnings.warn('paddle was imported before paddlevideo: its MKL runs the slow generic path on this AMD '
                       'CPU; import paddlevideo first (see paddlevideo/utils/runtime.py)', RuntimeWarning)
     if threads is not None:
         os.environ['OMP_NUM_THREADS'] = str(threads)
     local_processes = int(os.environ.get('PADDLE_LOCAL_SIZE', '1'))
     os.environ.setdefault('OMP_NUM_THREADS', str(max(1, available_cores() // local_processes)))
-    if _cpu_vendor() == 'AuthenticAMD':
+    if _cpuinfo('vendor_id') == 'AuthenticAMD':
         os.environ.setdefault('MKL_DEBUG_CPU_TYPE', '5')
     os.environ.setdefault('GLOG_minloglevel', '2')
