@@ -9,6 +9,8 @@ Configurations:
 - ours_learnable, ours_spatial: paddlevideo's STGCN, under our runtime (``import paddlevideo`` first, which
   sets MKL_DEBUG_CPU_TYPE=5 on AMD and OMP_NUM_THREADS).
 - ours_learnable_cp (only when named in --configs): the same with with_cp=True (recompute, for memory).
+- ours_learnable_paddle_ops (only when named): the same model on Paddle's own conv2d / matmul operators instead
+  of the MKL GEMM kernels of paddlevideo/modeling/backbones/cpu_gemm.py.
 - reference_stock: benchmarks/paddlevideo_reference.py (PaddleVideo's formulation) under Paddle's stock
   runtime: paddle imported first, no MKL_DEBUG_CPU_TYPE, PADDLEVIDEO_NO_CPU_TUNING=1, OMP_NUM_THREADS=threads.
 - reference_ours: the same model under our runtime, so ours / reference_ours isolates the formulation and
@@ -40,6 +42,7 @@ CONFIGS = {  # name: (model, runtime)
     'ours_learnable': ('learnable', 'ours'),
     'ours_spatial': ('spatial', 'ours'),
     'ours_learnable_cp': ('learnable+cp', 'ours'),
+    'ours_learnable_paddle_ops': ('learnable+paddle_ops', 'ours'),
     'reference_stock': ('reference', 'stock'),
     'reference_ours': ('reference', 'ours'),
     'torch_reference': ('reference', 'torch'),
@@ -136,7 +139,10 @@ def run_worker(args):
     if args.runtime == 'ours':
         import paddlevideo  # noqa: F401  (before paddle)
     import paddle  # noqa: F401  (stock runtime: paddle first, the reference imports paddlevideo's graph later)
-    model = build(args.model, args.channels)
+    if args.model.endswith('+paddle_ops'):
+        from paddlevideo.modeling.backbones import cpu_gemm
+        cpu_gemm.SGEMM = None
+    model = build(args.model.removesuffix('+paddle_ops'), args.channels)
     times = time_steps(model, args.batch, args.window, args.channels, args.iters, args.warmup)
     env = {k: os.environ.get(k) for k in ('MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS')}
     print(json.dumps({'step_s': [round(t, 3) for t in times], **env}))
@@ -192,7 +198,7 @@ def main():
     parser.add_argument('--channels', type=int, default=2)
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--configs', nargs='+', choices=list(CONFIGS),
-                        default=[name for name in CONFIGS if not name.endswith('_cp') and name != 'torch_reference'])
+                        default=['ours_learnable', 'ours_spatial', 'reference_stock', 'reference_ours'])
     parser.add_argument('--ddp', action='store_true', help='also time 2 processes x 1 thread (DataParallel)')
     parser.add_argument('--timeout', type=int, default=1200, help='seconds allowed per subprocess')
     parser.add_argument('--worker', action='store_true', help=argparse.SUPPRESS)
@@ -240,6 +246,9 @@ def main():
     ours = ['ours_learnable', 'ours_spatial'] + [f'{name}_ddp_2x1' for name in ddp]
     ratios = {f'{a}/{ref}': {str(b): ratio(a, ref, str(b)) for b in args.batch_sizes}
               for a in ours for ref in ('reference_stock', 'reference_ours', 'torch_reference') if ref in results}
+    if 'ours_learnable_paddle_ops' in results:
+        ratios['ours_learnable/ours_learnable_paddle_ops'] = {
+            str(b): ratio('ours_learnable', 'ours_learnable_paddle_ops', str(b)) for b in args.batch_sizes}
     for name in ddp:
         ratios[f'{name}_ddp_2x1/{name}'] = {str(b): ratio(f'{name}_ddp_2x1', name, str(b))
                                             for b in args.batch_sizes}

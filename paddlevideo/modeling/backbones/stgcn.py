@@ -9,8 +9,8 @@ Both compute  z[n,c,t,w] = sum_{k,i,v} W[k*out+c, i] x[n,i,t,v] G[k,v,w]  the sa
 runs first, as one matmul of the input with G laid out (V, V*K) (joint-major, subset-minor), and the channel
 mixing second, as a (1, K) convolution with stride K. No transposes of activations, no einsum. Convolutions
 that BatchNorm follows carry no bias in the computation: a checkpoint's bias is folded into that BatchNorm's
-mean (exact, see conv_bn). On the FSD shape this trains 2.5x as fast as PaddleVideo's formulation on the same
-runtime (learnable, batch 8; benchmarks/train_speed.py).
+mean (exact, see conv_bn). In dygraph on the CPU the graph convolutions and the stride-1 temporal convolutions
+run as direct MKL GEMMs (cpu_gemm.py), with Paddle's operators as the fallback and for export.
 """
 import paddle
 import paddle.nn as nn
@@ -19,12 +19,15 @@ import paddle.nn.functional as F
 from ...utils.errors import ConfigError
 from ...utils.registry import COMPONENTS
 from ..graph import Graph
+from . import cpu_gemm
 
 GRAPH_MODES = ('spatial', 'learnable')
 
 
 def mix_joints_then_channels(x, graph, weight, num_subsets):
     """sum_k W_k (x G_k): x (N, Cin, T, V), graph (K, V, W), weight (K*Cout, Cin, 1, 1) -> (N, Cout, T, W)."""
+    if cpu_gemm.usable(x):
+        return cpu_gemm.GraphConv.apply(x, graph, weight)
     k, v, w = graph.shape
     g = graph.transpose([1, 2, 0]).reshape([v, w * k])                  # [v, w*K + k] = G[k, v, w]
     cout = weight.shape[0] // num_subsets
@@ -73,6 +76,13 @@ def run_block_checkpointed(block, x, graph):
 
 
 def conv_nobias(conv, x):
+    """conv(x) without its bias. A stride-1 temporal convolution (kernel (K, 1), 'same' padding) runs as MKL GEMMs
+    where cpu_gemm can; strided ones stay Paddle's conv2d, which was faster for them than splitting the frames
+    into phases with Paddle's copies (training at batch 8: 1.75-1.88 against 2.05-2.25 samples/s)."""
+    kernel = conv.weight.shape[2:]
+    if (cpu_gemm.usable(x) and list(conv._stride) == [1, 1] and kernel[1] == 1 and kernel[0] % 2
+            and isinstance(conv._padding, (list, tuple)) and list(conv._padding) == [kernel[0] // 2, 0]):
+        return cpu_gemm.TemporalConv.apply(x, conv.weight)
     return F.conv2d(x, conv.weight, stride=conv._stride, padding=conv._padding)
 
 
@@ -151,8 +161,8 @@ class STGCN(nn.Layer):
     drifts off the skeleton before the convolutions have learned (Penn Action, 4 short epochs: 18% top-1 at 1.0,
     29% at 0.1, spatial mode 28%).
     with_cp (as in mmaction2) keeps only each block's input during training and recomputes the rest in the
-    backward pass: 16% fewer samples/s at batch 8 and window 350 for half the peak memory (a third at batch 32;
-    README); the same gradients and running statistics.
+    backward pass: about 30% fewer samples/s at batch 8 and window 350 for two thirds of the peak memory
+    (README); the same gradients and running statistics.
     """
 
     def __init__(self, in_channels=2, edge_importance_weighting=True, data_bn=True, layout='fsd10',

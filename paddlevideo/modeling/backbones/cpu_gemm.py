@@ -1,0 +1,181 @@
+"""The ST-GCN block's graph and temporal convolutions as direct MKL GEMMs, for dygraph on the CPU.
+
+Paddle's CPU convolution unfolds its input (im2col) before each GEMM. On the FSD shape (batch 4) its 9x1
+temporal convolution trains (forward + backward) at 41-79 GFLOP/s on one thread and 53-118 on two, where the
+GEMMs alone run at 86-98 on one. Here the temporal convolution is one GEMM per tap on a shifted view of the
+input (72-87 GFLOP/s on one thread, 140-175 on two), and the graph convolution is a joint-mixing GEMM per
+subset followed by one channel-mixing GEMM, all through ``cblas_sgemm`` of the MKL that Paddle's wheel ships
+(the library Paddle's own kernels call). The sums are the same; only fp32 rounding differs
+(tests/test_cpu_gemm.py). The graph convolution keeps only its input for the backward pass and recomputes the
+joint mixing there: one activation per block instead of a three-subset copy.
+
+`usable(x)` says when this runs: dygraph, a float32 CPU tensor, and Paddle's MKL found. Everything else (GPU,
+export, other dtypes) runs Paddle's operators.
+"""
+import ctypes
+import os
+
+import paddle
+from paddle.autograd import PyLayer
+
+_ROW_MAJOR, _N, _T = 101, 111, 112
+_FLOAT = 4  # bytes
+
+
+def _load_sgemm():
+    path = os.path.join(os.path.dirname(paddle.__file__), 'libs', 'libmklml_intel.so')
+    try:
+        sgemm = ctypes.CDLL(path).cblas_sgemm  # already loaded by paddle: the same library and thread pool
+    except (OSError, AttributeError):
+        return None
+    sgemm.restype = None
+    sgemm.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
+                                           ctypes.c_int, ctypes.c_float, ctypes.c_void_p, ctypes.c_int]
+    return sgemm
+
+
+SGEMM = _load_sgemm()  # None: Paddle's operators run instead (no MKL here, or set so to compare)
+
+
+def usable(x):
+    """Whether the MKL kernels below can run on x."""
+    return (SGEMM is not None and paddle.in_dynamic_mode() and x.place.is_cpu_place()
+            and x.dtype == paddle.float32)
+
+
+def _gemm(m, n, k, a, lda, b, ldb, c, ldc, trans_a=False, trans_b=False, beta=0.0):
+    """c (m x n, row-major, pointer) = op(a) @ op(b) + beta * c."""
+    SGEMM(_ROW_MAJOR, _T if trans_a else _N, _T if trans_b else _N, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
+
+
+def _taps(kernel, joints, length):
+    """(tap, shift, first, end): output columns [first, end) of a sample read input columns + shift; the centre
+    tap (shift 0, every column) comes first, so it can overwrite instead of accumulate."""
+    pad = (kernel - 1) // 2
+    for j in [pad] + [j for j in range(kernel) if j != pad]:
+        shift = (j - pad) * joints
+        first, end = max(0, -shift), min(length, length - shift)
+        if end > first:
+            yield j, shift, first, end
+
+
+class TemporalConv(PyLayer):
+    """conv2d(x, weight, stride 1, padding ((K-1)/2, 0)) for x (N, C, T, V), weight (Cout, C, K, 1), K odd.
+
+    A sample is a (C, T*V) matrix; tap j reads it shifted by (j - pad) * V columns, and the zero padding is
+    the columns a shift leaves out, so y_n = sum_j W_j x_n[:, shifted], one GEMM per tap, no unfolded copy.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight):
+        x = x.contiguous()
+        n, cin, t, v = x.shape
+        cout, kernel = weight.shape[0], weight.shape[2]
+        taps = weight.reshape([cout, cin, kernel]).transpose([2, 0, 1]).contiguous()  # (K, Cout, Cin)
+        y = paddle.empty([n, cout, t, v], dtype=x.dtype)
+        length, size = t * v, _FLOAT * t * v
+        for i in range(n):
+            xi, yi = x.data_ptr() + i * cin * size, y.data_ptr() + i * cout * size
+            for j, shift, first, end in _taps(kernel, v, length):
+                _gemm(cout, end - first, cin, taps.data_ptr() + _FLOAT * j * cout * cin, cin,
+                      xi + _FLOAT * (first + shift), length, yi + _FLOAT * first, length, beta=float(j != kernel // 2))
+        ctx.save_for_backward(x, taps)
+        ctx.x_needs_grad = not x.stop_gradient
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, taps = ctx.saved_tensor()
+        dy = dy.contiguous()
+        n, cin, t, v = x.shape
+        kernel, cout = taps.shape[0], taps.shape[1]
+        length, size = t * v, _FLOAT * t * v
+        dx = paddle.empty_like(x) if ctx.x_needs_grad else None
+        dtaps = paddle.zeros_like(taps)
+        for i in range(n):
+            xi, dyi = x.data_ptr() + i * cin * size, dy.data_ptr() + i * cout * size
+            for j, shift, first, end in _taps(kernel, v, length):
+                w_j, dw_j = (p + _FLOAT * j * cout * cin for p in (taps.data_ptr(), dtaps.data_ptr()))
+                # dW_j += dy[:, first:end] x[:, first+shift:end+shift]^T
+                _gemm(cout, cin, end - first, dyi + _FLOAT * first, length, xi + _FLOAT * (first + shift), length,
+                      dw_j, cin, trans_b=True, beta=1.0)
+                if dx is not None:  # dx[:, first+shift:end+shift] += W_j^T dy[:, first:end]
+                    _gemm(cin, end - first, cout, w_j, cin, dyi + _FLOAT * first, length,
+                          dx.data_ptr() + i * cin * size + _FLOAT * (first + shift), length, trans_a=True,
+                          beta=float(j != kernel // 2))
+        # contiguous: DataParallel all-reduces a gradient's memory, and a transposed view's memory is in tap order
+        return dx, dtaps.transpose([1, 2, 0]).unsqueeze(3).contiguous()
+
+
+class GraphConv(PyLayer):
+    """sum_k W_k (x G_k) for x (N, Cin, T, V), graph (K, V, W), weight (K*Cout, Cin, 1, 1) -> (N, Cout, T, W).
+
+    Per sample: z_k = x (Cin*T, V) @ G_k, stacked subset-major into a (K*Cin, T*W) matrix, then y = W' z with
+    W' (Cout, K*Cin). Only x is kept for the backward pass, which recomputes z (a tenth of the FLOPs).
+    """
+
+    @staticmethod
+    def forward(ctx, x, graph, weight):
+        x, graph = x.contiguous(), graph.contiguous()
+        n, cin, t, v = x.shape
+        k, w = graph.shape[0], graph.shape[2]
+        cout = weight.shape[0] // k
+        mix = weight.reshape([k, cout, cin]).transpose([1, 0, 2]).reshape([cout, k * cin]).contiguous()
+        y = paddle.empty([n, cout, t, w], dtype=x.dtype)
+        z = paddle.empty([k * cin, t * w], dtype=x.dtype)
+        for i in range(n):
+            _GraphPlan(x, graph, i).mix_joints(z)
+            _gemm(cout, t * w, k * cin, mix.data_ptr(), k * cin, z.data_ptr(), t * w,
+                  y.data_ptr() + _FLOAT * i * cout * t * w, t * w)
+        ctx.save_for_backward(x, graph, mix)
+        ctx.needs_grad = (not x.stop_gradient, not graph.stop_gradient)
+        return y
+
+    @staticmethod
+    def backward(ctx, dy):
+        x, graph, mix = ctx.saved_tensor()
+        dy = dy.contiguous()
+        n, cin, t, v = x.shape
+        k, w = graph.shape[0], graph.shape[2]
+        cout = mix.shape[0]
+        dx = paddle.empty_like(x) if ctx.needs_grad[0] else None
+        dgraph = paddle.zeros_like(graph) if ctx.needs_grad[1] else None
+        dmix = paddle.zeros_like(mix)
+        z, dz = paddle.empty([k * cin, t * w]), paddle.empty([k * cin, t * w])
+        rows = cin * t
+        for i in range(n):
+            plan = _GraphPlan(x, graph, i)
+            dyi = dy.data_ptr() + _FLOAT * i * cout * t * w
+            plan.mix_joints(z)
+            _gemm(cout, k * cin, t * w, dyi, t * w, z.data_ptr(), t * w, dmix.data_ptr(), k * cin, trans_b=True,
+                  beta=1.0)                                                      # dW' += dy z^T
+            _gemm(k * cin, t * w, cout, mix.data_ptr(), k * cin, dyi, t * w, dz.data_ptr(), t * w, trans_a=True)
+            for s in range(k):
+                dz_s = dz.data_ptr() + _FLOAT * s * rows * w
+                if dgraph is not None:                                           # dG_s += x^T dz_s
+                    _gemm(v, w, rows, plan.x, v, dz_s, w, dgraph.data_ptr() + _FLOAT * s * v * w, w,
+                          trans_a=True, beta=1.0)
+                if dx is not None:                                               # dx += dz_s G_s^T
+                    _gemm(rows, v, w, dz_s, w, plan.graph(s), w, dx.data_ptr() + _FLOAT * i * rows * v, v,
+                          trans_b=True, beta=float(s > 0))
+        dweight = dmix.reshape([cout, k, cin]).transpose([1, 0, 2]).reshape([k * cout, cin, 1, 1])
+        return dx, dgraph, dweight
+
+
+class _GraphPlan:
+    """Pointers for sample i of GraphConv: its (Cin*T, V) input and the (V, W) subsets."""
+
+    def __init__(self, x, graph, i):
+        self.k, self.v, self.w = graph.shape
+        self.rows = x.shape[1] * x.shape[2]
+        self.x = x.data_ptr() + _FLOAT * i * self.rows * self.v
+        self._graph = graph.data_ptr()
+
+    def graph(self, s):
+        return self._graph + _FLOAT * s * self.v * self.w
+
+    def mix_joints(self, z):
+        """z (K*Cin, T*W) = [x G_0; ...; x G_{K-1}], each block (Cin*T, W)."""
+        for s in range(self.k):
+            _gemm(self.rows, self.w, self.v, self.x, self.v, self.graph(s), self.w,
+                  z.data_ptr() + _FLOAT * s * self.rows * self.w, self.w)

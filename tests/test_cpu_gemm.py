@@ -1,0 +1,87 @@
+"""The ST-GCN block's MKL GEMM kernels (modeling/backbones/cpu_gemm.py) against Paddle's own operators."""
+import numpy as np
+import paddle
+import paddle.nn.functional as F
+import pytest
+
+from paddlevideo.modeling import build_model
+from paddlevideo.modeling.backbones import cpu_gemm
+from paddlevideo.modeling.backbones.stgcn import mix_joints_then_channels
+
+pytestmark = pytest.mark.skipif(cpu_gemm.SGEMM is None, reason='this paddle wheel ships no libmklml_intel.so')
+
+
+def tensor(rng, shape, grad=True):
+    return paddle.to_tensor(rng.standard_normal(shape, dtype=np.float32), stop_gradient=not grad)
+
+
+@pytest.mark.parametrize('t, kernel', [(12, 9), (3, 9), (7, 3)])  # T=3: taps that reach past the clip drop out
+def test_temporal_conv_equals_paddle_conv(t, kernel):
+    rng = np.random.default_rng(0)
+    x, w, dy = tensor(rng, (2, 5, t, 4)), tensor(rng, (6, 5, kernel, 1)), tensor(rng, (2, 6, t, 4), False)
+    assert cpu_gemm.usable(x)
+    ours = cpu_gemm.TemporalConv.apply(x, w)
+    ref = F.conv2d(x, w, padding=(kernel // 2, 0))
+    for a, b in zip([ours, *paddle.grad(ours, [x, w], dy)], [ref, *paddle.grad(ref, [x, w], dy)]):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('cin, graph_grad', [(2, True), (7, True), (7, False)])
+def test_graph_conv_equals_paddle_ops(monkeypatch, cin, graph_grad):
+    """Output and the gradients of x, the (K, V, W) graph (when it takes one) and the weight."""
+    rng = np.random.default_rng(1)
+    x, graph, w = tensor(rng, (2, cin, 6, 25)), tensor(rng, (3, 25, 25), graph_grad), tensor(rng, (24, cin, 1, 1))
+    dy = tensor(rng, (2, 8, 6, 25), False)
+    inputs = [x, graph, w] if graph_grad else [x, w]
+
+    def run():
+        y = mix_joints_then_channels(x, graph, w, 3)
+        return [y, *paddle.grad(y, inputs, dy)]
+    ours = run()
+    monkeypatch.setattr(cpu_gemm, 'SGEMM', None)  # Paddle's matmul + conv2d
+    assert not cpu_gemm.usable(x)
+    for a, b in zip(ours, run()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_input_without_gradient_gets_none():
+    rng = np.random.default_rng(2)
+    x, w = tensor(rng, (1, 3, 5, 4), grad=False), tensor(rng, (3, 3, 3, 1))
+    y = cpu_gemm.TemporalConv.apply(x, w)
+    (dw,) = paddle.grad(y, [w], paddle.ones_like(y))
+    np.testing.assert_allclose(dw.numpy(), paddle.grad(F.conv2d(x, w, padding=(1, 0)), [w],
+                                                      paddle.ones_like(y))[0].numpy(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize('graph', ['learnable', 'spatial'])
+def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch, graph):
+    """The 8 stride-1 temporal convs and all 10 graph convs of the model run the MKL kernels, and one training step's
+    gradients are as close to the same step in float64 as those of Paddle's fp32 operators (BatchNorm over a small
+    batch amplifies rounding: both are off by up to ~3% on some weights)."""
+    calls = []
+    for kernel in (cpu_gemm.TemporalConv, cpu_gemm.GraphConv):
+        monkeypatch.setattr(kernel, 'apply', staticmethod(
+            lambda *args, _apply=kernel.apply, _name=kernel.__name__: calls.append(_name) or _apply(*args)))
+    rng = np.random.default_rng(3)
+    data, labels = rng.uniform(-1, 1, (4, 2, 20, 25, 1)), paddle.to_tensor([0, 1, 2, 1])
+
+    def step(dtype, kernels):
+        monkeypatch.setattr(cpu_gemm, 'SGEMM', cpu_gemm._load_sgemm() if kernels else None)
+        paddle.seed(0)
+        model = build_model({'framework': 'RecognizerGCN', 'backbone': {'name': 'STGCN', 'graph': graph},
+                             'head': {'name': 'STGCNHead', 'num_classes': 3}})
+        model.to(dtype=dtype)
+        model.train()
+        logits = model(paddle.to_tensor(data.astype(dtype)))
+        F.cross_entropy(logits, labels).backward()
+        return logits.numpy(), {n: p.grad.numpy().astype(np.float64) for n, p in model.named_parameters()
+                                if p.grad is not None}
+
+    ours, paddle_fp32, exact = step('float32', True), step('float32', False), step('float64', False)
+    assert calls.count('TemporalConv') == 8 and calls.count('GraphConv') == 10 and len(calls) == 18
+    np.testing.assert_allclose(ours[0], paddle_fp32[0], rtol=1e-5, atol=1e-5)
+    assert ours[1].keys() == paddle_fp32[1].keys() == exact[1].keys() and len(exact[1]) > 70
+
+    def worst(grads):
+        return max(np.abs(grads[n] - g).max() / np.abs(g).max() for n, g in exact[1].items())
+    assert worst(ours[1]) <= max(2 * worst(paddle_fp32[1]), 1e-4), (worst(ours[1]), worst(paddle_fp32[1]))
