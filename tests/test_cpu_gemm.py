@@ -55,9 +55,9 @@ def test_input_without_gradient_gets_none():
 
 @pytest.mark.parametrize('graph', ['learnable', 'spatial'])
 def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch, graph):
-    """The 8 stride-1 temporal convs and all 10 graph convs of the model run the MKL kernels, and one training step's
-    gradients are as close to the same step in float64 as those of Paddle's fp32 operators (BatchNorm over a small
-    batch amplifies rounding: both are off by up to ~3% on some weights)."""
+    """The 8 stride-1 temporal convs and all 10 graph convs of the model run the MKL kernels, and one training
+    step's gradients agree with the same step in float64 to 1e-4 of each gradient's largest value (measured:
+    under 1e-5; Paddle's own fp32 operators are off by 1-2% here, BatchNorm over 4 clips amplifying rounding)."""
     calls = []
     for kernel in (cpu_gemm.TemporalConv, cpu_gemm.GraphConv):
         monkeypatch.setattr(kernel, 'apply', staticmethod(
@@ -84,4 +84,4 @@ def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch,
 
     def worst(grads):
         return max(np.abs(grads[n] - g).max() / np.abs(g).max() for n, g in exact[1].items())
-    assert worst(ours[1]) <= max(2 * worst(paddle_fp32[1]), 1e-4), (worst(ours[1]), worst(paddle_fp32[1]))
+    assert worst(ours[1]) < 1e-4, (worst(ours[1]), worst(paddle_fp32[1]))
