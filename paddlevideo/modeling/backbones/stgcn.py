@@ -161,7 +161,7 @@ class STGCN(nn.Layer):
     drifts off the skeleton before the convolutions have learned (Penn Action, 4 short epochs: 18% top-1 at 1.0,
     29% at 0.1, spatial mode 28%).
     with_cp (as in mmaction2) keeps only each block's input during training and recomputes the rest in the
-    backward pass: about 30% fewer samples/s at batch 8 and window 350 for two thirds of the peak memory
+    backward pass: 20-30% fewer samples/s at batch 8 and window 350 for two thirds of the peak memory
     (README); the same gradients and running statistics.
     """
 
