@@ -6,7 +6,7 @@ import pytest
 
 from paddlevideo.modeling import build_model
 from paddlevideo.modeling.backbones import cpu_gemm
-from paddlevideo.modeling.backbones.stgcn import mix_joints_then_channels
+from paddlevideo.modeling.backbones.stgcn import GraphConv as GraphConvLayer
 
 pytestmark = pytest.mark.skipif(cpu_gemm.SGEMM is None, reason='this paddle wheel ships no libmklml_intel.so')
 
@@ -26,21 +26,24 @@ def test_temporal_conv_equals_paddle_conv(t, kernel):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize('cin, graph_grad', [(2, True), (7, True), (7, False)])
-def test_graph_conv_equals_paddle_ops(monkeypatch, cin, graph_grad):
-    """Output and the gradients of x, the (K, V, W) graph (when it takes one) and the weight."""
+@pytest.mark.parametrize('cin, bias, graph_grad', [(2, False, True), (7, True, True), (7, True, False)])
+def test_graph_conv_equals_paddle_ops(monkeypatch, cin, bias, graph_grad):
+    """The graph conv layer, PaddleVideo's bias (spatial mode) included: output and the gradients of x, the
+    (K, V, W) graph (when it takes one), the weight and the bias."""
     rng = np.random.default_rng(1)
-    x, graph, w = tensor(rng, (2, cin, 6, 25)), tensor(rng, (3, 25, 25), graph_grad), tensor(rng, (24, cin, 1, 1))
-    dy = tensor(rng, (2, 8, 6, 25), False)
-    inputs = [x, graph, w] if graph_grad else [x, w]
+    layer = GraphConvLayer(cin, 8, 3, 25, 'spatial', bias)
+    if bias:
+        layer.conv.bias.set_value(tensor(rng, (24,)))
+    x, graph, dy = tensor(rng, (2, cin, 6, 25)), tensor(rng, (3, 25, 25), graph_grad), tensor(rng, (2, 8, 6, 25), False)
+    inputs = [x] + [graph] * graph_grad + [layer.conv.weight] + [layer.conv.bias] * bias
 
     def run():
-        y = mix_joints_then_channels(x, graph, w, 3)
+        y = layer(x, graph)
         return [y, *paddle.grad(y, inputs, dy)]
     ours = run()
-    monkeypatch.setattr(cpu_gemm, 'SGEMM', None)  # Paddle's matmul + conv2d
+    monkeypatch.setattr(cpu_gemm, 'SGEMM', None)  # Paddle's matmul + conv2d, the bias as a channel of ones
     assert not cpu_gemm.usable(x)
-    for a, b in zip(ours, run()):
+    for a, b in zip(ours, run(), strict=True):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 
 

@@ -108,27 +108,34 @@ class TemporalConv(PyLayer):
 
 
 class GraphConv(PyLayer):
-    """sum_k W_k (x G_k) for x (N, Cin, T, V), graph (K, V, W), weight (K*Cout, Cin, 1, 1) -> (N, Cout, T, W).
+    """sum_k W_k (x G_k) (+ b_k colsum(G_k)) for x (N, Cin, T, V), graph (K, V, W), weight (K*Cout, Cin, 1, 1)
+    and an optional bias (K*Cout,), the bias of PaddleVideo's convolution carried through the graph -> (N, Cout,
+    T, W).
 
     Per sample: z_k = x (Cin*T, V) @ G_k, stacked subset-major into a (K*Cin, T*W) matrix, then y = W' z with
-    W' (Cout, K*Cin). Only x is kept for the backward pass, which recomputes z (a tenth of the FLOPs).
+    W' (Cout, K*Cin). A bias is K more columns of W' against K rows of z that hold each subset's column sums.
+    Only x is kept for the backward pass, which recomputes z (a tenth of the FLOPs).
     """
 
     @staticmethod
-    def forward(ctx, x, graph, weight):
+    def forward(ctx, x, graph, weight, bias=None):
         x, graph = x.contiguous(), graph.contiguous()
         n, cin, t, v = x.shape
         k, w = graph.shape[0], graph.shape[2]
         cout = weight.shape[0] // k
-        mix = weight.reshape([k, cout, cin]).transpose([1, 0, 2]).reshape([cout, k * cin]).contiguous()
+        mix = weight.reshape([k, cout, cin]).transpose([1, 0, 2]).reshape([cout, k * cin])
+        if bias is not None:
+            mix = paddle.concat([mix, bias.reshape([k, cout]).t()], axis=1)
+        mix = mix.contiguous()                                              # (Cout, K*Cin [+ K])
         y = paddle.empty([n, cout, t, w], dtype=x.dtype)
-        z = paddle.empty([k * cin, t * w], dtype=x.dtype)
+        z = _mixed_joints_buffer(graph, cin, t, bias is not None)
         for i in range(n):
             _GraphPlan(x, graph, i).mix_joints(z)
-            _gemm(cout, t * w, k * cin, mix.data_ptr(), k * cin, z.data_ptr(), t * w,
+            _gemm(cout, t * w, z.shape[0], mix.data_ptr(), mix.shape[1], z.data_ptr(), t * w,
                   y.data_ptr() + _FLOAT * i * cout * t * w, t * w)
         ctx.save_for_backward(x, graph, mix)
         ctx.needs_grad = (not x.stop_gradient, not graph.stop_gradient)
+        ctx.has_bias = bias is not None
         return y
 
     @staticmethod
@@ -137,19 +144,23 @@ class GraphConv(PyLayer):
         dy = dy.contiguous()
         n, cin, t, v = x.shape
         k, w = graph.shape[0], graph.shape[2]
-        cout = mix.shape[0]
+        cout, cols = mix.shape
         dx = paddle.empty_like(x) if ctx.needs_grad[0] else None
         dgraph = paddle.zeros_like(graph) if ctx.needs_grad[1] else None
         dmix = paddle.zeros_like(mix)
-        z, dz = paddle.empty([k * cin, t * w]), paddle.empty([k * cin, t * w])
+        z, dz = _mixed_joints_buffer(graph, cin, t, ctx.has_bias), paddle.empty([k * cin, t * w])
+        dsums = paddle.zeros([k, t * w]) if ctx.has_bias and dgraph is not None else None
         rows = cin * t
         for i in range(n):
             plan = _GraphPlan(x, graph, i)
             dyi = dy.data_ptr() + _FLOAT * i * cout * t * w
             plan.mix_joints(z)
-            _gemm(cout, k * cin, t * w, dyi, t * w, z.data_ptr(), t * w, dmix.data_ptr(), k * cin, trans_b=True,
+            _gemm(cout, cols, t * w, dyi, t * w, z.data_ptr(), t * w, dmix.data_ptr(), cols, trans_b=True,
                   beta=1.0)                                                      # dW' += dy z^T
-            _gemm(k * cin, t * w, cout, mix.data_ptr(), k * cin, dyi, t * w, dz.data_ptr(), t * w, trans_a=True)
+            _gemm(k * cin, t * w, cout, mix.data_ptr(), cols, dyi, t * w, dz.data_ptr(), t * w, trans_a=True)
+            if dsums is not None:                                                # d(column sums) += B^T dy
+                _gemm(k, t * w, cout, mix.data_ptr() + _FLOAT * k * cin, cols, dyi, t * w, dsums.data_ptr(),
+                      t * w, trans_a=True, beta=1.0)
             for s in range(k):
                 dz_s = dz.data_ptr() + _FLOAT * s * rows * w
                 if dgraph is not None:                                           # dG_s += x^T dz_s
@@ -158,8 +169,22 @@ class GraphConv(PyLayer):
                 if dx is not None:                                               # dx += dz_s G_s^T
                     _gemm(rows, v, w, dz_s, w, plan.graph(s), w, dx.data_ptr() + _FLOAT * i * rows * v, v,
                           trans_b=True, beta=float(s > 0))
-        dweight = dmix.reshape([cout, k, cin]).transpose([1, 0, 2]).reshape([k * cout, cin, 1, 1])
-        return dx, dgraph, dweight
+        if dsums is not None:  # every G_s[v, w] adds to column sum w of every frame
+            dgraph = dgraph + dsums.reshape([k, t, w]).sum(axis=1, keepdim=True)
+        dweight = dmix[:, :k * cin].reshape([cout, k, cin]).transpose([1, 0, 2]).reshape([k * cout, cin, 1, 1])
+        if not ctx.has_bias:
+            return dx, dgraph, dweight
+        return dx, dgraph, dweight, dmix[:, k * cin:].t().reshape([k * cout])
+
+
+def _mixed_joints_buffer(graph, cin, t, with_bias):
+    """(K*Cin [+ K], T*W) for the joint-mixed input; with a bias, its last K rows hold colsum(G_k) per frame."""
+    k, w = graph.shape[0], graph.shape[2]
+    z = paddle.empty([k * cin, t * w], dtype=graph.dtype)
+    if not with_bias:
+        return z
+    sums = graph.sum(axis=1, keepdim=True).expand([k, t, w]).reshape([k, t * w])
+    return paddle.concat([z, sums], axis=0)
 
 
 class _GraphPlan:

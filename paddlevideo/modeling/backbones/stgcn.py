@@ -26,8 +26,6 @@ GRAPH_MODES = ('spatial', 'learnable')
 
 def mix_joints_then_channels(x, graph, weight, num_subsets):
     """sum_k W_k (x G_k): x (N, Cin, T, V), graph (K, V, W), weight (K*Cout, Cin, 1, 1) -> (N, Cout, T, W)."""
-    if cpu_gemm.usable(x):
-        return cpu_gemm.GraphConv.apply(x, graph, weight)
     k, v, w = graph.shape
     g = graph.transpose([1, 2, 0]).reshape([v, w * k])                  # [v, w*K + k] = G[k, v, w]
     cout = weight.shape[0] // num_subsets
@@ -102,6 +100,8 @@ class GraphConv(nn.Layer):
         if graph is None:
             graph = self.adjacency.reshape([self.num_subsets, -1, self.adjacency.shape[1]])
         bias, weight = self.conv.bias, self.conv.weight
+        if cpu_gemm.usable(x):
+            return cpu_gemm.GraphConv.apply(x, graph, weight, bias)
         if bias is None:
             return mix_joints_then_channels(x, graph, weight, self.num_subsets)
         # PaddleVideo's bias passes through the graph too: sum_k b_k[c] sum_v G[k,v,w]. It rides as one more input
