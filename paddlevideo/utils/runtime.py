@@ -43,13 +43,14 @@ def configure_cpu_environment(threads=None):
     """Set MKL / OpenMP defaults for this process; call before the first ``import paddle``."""
     if os.environ.get('PADDLEVIDEO_NO_CPU_TUNING') == '1':
         return
-    if 'paddle' in sys.modules and 'MKL_DEBUG_CPU_TYPE' not in os.environ and _cpuinfo('vendor_id') == 'AuthenticAMD':
+    amd = _cpuinfo('vendor_id') == 'AuthenticAMD'
+    if 'paddle' in sys.modules and 'MKL_DEBUG_CPU_TYPE' not in os.environ and amd:
         warnings.warn('paddle was imported before paddlevideo: its MKL runs the slow generic path on this AMD '
                       'CPU; import paddlevideo first (see paddlevideo/utils/runtime.py)', RuntimeWarning)
     if threads is not None:
         os.environ['OMP_NUM_THREADS'] = str(threads)
     local_processes = int(os.environ.get('PADDLE_LOCAL_SIZE', '1'))
     os.environ.setdefault('OMP_NUM_THREADS', str(max(1, available_cores() // local_processes)))
-    if _cpuinfo('vendor_id') == 'AuthenticAMD':
+    if amd:
         os.environ.setdefault('MKL_DEBUG_CPU_TYPE', '5')
     os.environ.setdefault('GLOG_minloglevel', '2')
