@@ -15,13 +15,19 @@ def tensor(rng, shape, grad=True):
     return paddle.to_tensor(rng.standard_normal(shape, dtype=np.float32), stop_gradient=not grad)
 
 
-@pytest.mark.parametrize('t, kernel', [(12, 9), (3, 9), (7, 3)])  # T=3: taps that reach past the clip drop out
-def test_temporal_conv_equals_paddle_conv(t, kernel):
+@pytest.mark.parametrize('t, kernel, stride', [
+    (12, 9, 1), (3, 9, 1), (7, 3, 1),  # T=3: taps that reach past the clip drop out
+    (12, 9, 2), (11, 9, 2), (3, 9, 2),  # ST-GCN's strided temporal conv; odd T: the phases differ in length
+    (13, 1, 2),                         # its strided 1x1 residual: odd frames read by no tap, their gradient 0
+    (10, 3, 4), (12, 9, 3)])            # phases without a shift-0 tap, and a third phase
+def test_temporal_conv_equals_paddle_conv(t, kernel, stride):
     rng = np.random.default_rng(0)
-    x, w, dy = tensor(rng, (2, 5, t, 4)), tensor(rng, (6, 5, kernel, 1)), tensor(rng, (2, 6, t, 4), False)
+    out_len = (t - 1) // stride + 1
+    x, w, dy = tensor(rng, (2, 5, t, 4)), tensor(rng, (6, 5, kernel, 1)), tensor(rng, (2, 6, out_len, 4), False)
     assert cpu_gemm.usable(x)
-    ours = cpu_gemm.TemporalConv.apply(x, w)
-    ref = F.conv2d(x, w, padding=(kernel // 2, 0))
+    ours = cpu_gemm.TemporalConv.apply(x, w, stride)
+    ref = F.conv2d(x, w, stride=(stride, 1), padding=(kernel // 2, 0))
+    assert ours.shape == ref.shape
     for a, b in zip([ours, *paddle.grad(ours, [x, w], dy)], [ref, *paddle.grad(ref, [x, w], dy)]):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 
@@ -47,20 +53,23 @@ def test_graph_conv_equals_paddle_ops(monkeypatch, cin, bias, graph_grad):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
 
 
-def test_input_without_gradient_gets_none():
+@pytest.mark.parametrize('stride', [1, 2])
+def test_input_without_gradient_gets_none(stride):
     rng = np.random.default_rng(2)
     x, w = tensor(rng, (1, 3, 5, 4), grad=False), tensor(rng, (3, 3, 3, 1))
-    y = cpu_gemm.TemporalConv.apply(x, w)
+    y = cpu_gemm.TemporalConv.apply(x, w, stride)
     (dw,) = paddle.grad(y, [w], paddle.ones_like(y))
-    np.testing.assert_allclose(dw.numpy(), paddle.grad(F.conv2d(x, w, padding=(1, 0)), [w],
-                                                      paddle.ones_like(y))[0].numpy(), rtol=1e-5, atol=1e-5)
+    ref = F.conv2d(x, w, stride=(stride, 1), padding=(1, 0))
+    np.testing.assert_allclose(dw.numpy(), paddle.grad(ref, [w], paddle.ones_like(ref))[0].numpy(), rtol=1e-5,
+                               atol=1e-5)
 
 
 @pytest.mark.parametrize('graph', ['learnable', 'spatial'])
 def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch, graph):
-    """The 8 stride-1 temporal convs and all 10 graph convs of the model run the MKL kernels, and one training
-    step's gradients agree with the same step in float64 to 1e-4 of each gradient's largest value (measured:
-    under 1e-5; Paddle's own fp32 operators are off by 1-2% here, BatchNorm over 4 clips amplifying rounding)."""
+    """All 12 temporal convs (8 of stride 1, 2 strided, 2 strided 1x1 residuals) and all 10 graph convs of the
+    model run the MKL kernels, and one training step's gradients agree with the same step in float64 to 1e-4 of
+    each gradient's largest value (measured: under 1e-5; Paddle's own fp32 operators are off by 1-2% here,
+    BatchNorm over 4 clips amplifying rounding)."""
     calls = []
     for kernel in (cpu_gemm.TemporalConv, cpu_gemm.GraphConv):
         monkeypatch.setattr(kernel, 'apply', staticmethod(
@@ -81,7 +90,7 @@ def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch,
                                 if p.grad is not None}
 
     ours, paddle_fp32, exact = step('float32', True), step('float32', False), step('float64', False)
-    assert calls.count('TemporalConv') == 8 and calls.count('GraphConv') == 10 and len(calls) == 18
+    assert calls.count('TemporalConv') == 12 and calls.count('GraphConv') == 10 and len(calls) == 22
     np.testing.assert_allclose(ours[0], paddle_fp32[0], rtol=1e-5, atol=1e-5)
     assert ours[1].keys() == paddle_fp32[1].keys() == exact[1].keys() and len(exact[1]) > 70
 

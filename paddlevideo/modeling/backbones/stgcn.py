@@ -74,13 +74,12 @@ def run_block_checkpointed(block, x, graph):
 
 
 def conv_nobias(conv, x):
-    """conv(x) without its bias. A stride-1 temporal convolution (kernel (K, 1), 'same' padding) runs as MKL GEMMs
-    where cpu_gemm can; strided ones stay Paddle's conv2d, which was faster for them than splitting the frames
-    into phases with Paddle's copies (training at batch 8: 1.75-1.88 against 2.05-2.25 samples/s)."""
-    kernel = conv.weight.shape[2:]
-    if (cpu_gemm.usable(x) and list(conv._stride) == [1, 1] and kernel[1] == 1 and kernel[0] % 2
-            and isinstance(conv._padding, (list, tuple)) and list(conv._padding) == [kernel[0] // 2, 0]):
-        return cpu_gemm.TemporalConv.apply(x, conv.weight)
+    """conv(x) without its bias. A temporal convolution (kernel (K, 1), K odd, stride (s, 1), 'same' padding)
+    runs as MKL GEMMs where cpu_gemm can."""
+    kernel, stride, pad = conv.weight.shape[2:], list(conv._stride), conv._padding
+    pad = [pad, pad] if isinstance(pad, int) else list(pad)
+    if cpu_gemm.usable(x) and kernel[1] == 1 and kernel[0] % 2 and stride[1] == 1 and pad == [kernel[0] // 2, 0]:
+        return cpu_gemm.TemporalConv.apply(x, conv.weight, stride[0])
     return F.conv2d(x, conv.weight, stride=conv._stride, padding=conv._padding)
 
 
@@ -214,6 +213,7 @@ class STGCN(nn.Layer):
                 x = recompute(run_block_checkpointed, block, x, graph)
             else:
                 x = block(x, graph)
-        x = x.mean(axis=[2, 3])                                 # (N*M, C)
+        # over (T, V) as one axis: Paddle's backward of a two-axis mean took 73 ms at batch 8, this 13 ms
+        x = x.reshape([0, 0, -1]).mean(axis=2)                  # (N*M, C)
         x = x.reshape([-1, M, x.shape[1]]).mean(axis=1)         # (N, C)
         return x.reshape([-1, x.shape[1], 1, 1])
