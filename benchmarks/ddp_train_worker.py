@@ -16,6 +16,7 @@ import paddle  # noqa: E402
 import paddle.distributed as dist  # noqa: E402
 
 from benchmarks.train_speed import build, time_steps  # noqa: E402
+from paddlevideo.utils.runtime import set_malloc_policy  # noqa: E402
 
 
 def main():
@@ -28,6 +29,7 @@ def main():
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--out', required=True)
     args = parser.parse_args()
+    set_malloc_policy(keep_freed=True)  # as train_model does
     dist.init_parallel_env()
     world = dist.get_world_size()
     if args.global_batch % world:

@@ -7,8 +7,11 @@ default; values do not change the work done). Throughput is batch / median step 
 
 Configurations:
 - ours_learnable, ours_spatial: paddlevideo's STGCN, under our runtime (``import paddlevideo`` first, which
-  sets MKL_DEBUG_CPU_TYPE=5 on AMD and OMP_NUM_THREADS).
-- ours_learnable_cp (only when named in --configs): the same with with_cp=True (recompute, for memory).
+  sets MKL_DEBUG_CPU_TYPE=5 on AMD and OMP_NUM_THREADS; then glibc keeps freed memory for reuse, as
+  train_model sets it: paddlevideo/utils/runtime.py set_malloc_policy).
+- ours_learnable_cp (only when named in --configs): the same with with_cp=True (recompute, for memory), and
+  glibc returning freed memory, as train_model does for with_cp.
+- ours_learnable_glibc_malloc (only when named): ours_learnable with glibc's default malloc behaviour.
 - ours_learnable_paddle_ops (only when named): the same model on Paddle's own conv2d / matmul operators instead
   of the MKL GEMM kernels of paddlevideo/modeling/backbones/cpu_gemm.py.
 - reference_stock: benchmarks/paddlevideo_reference.py (PaddleVideo's formulation) under Paddle's stock
@@ -43,6 +46,7 @@ CONFIGS = {  # name: (model, runtime)
     'ours_spatial': ('spatial', 'ours'),
     'ours_learnable_cp': ('learnable+cp', 'ours'),
     'ours_learnable_paddle_ops': ('learnable+paddle_ops', 'ours'),
+    'ours_learnable_glibc_malloc': ('learnable', 'ours_glibc'),
     'reference_stock': ('reference', 'stock'),
     'reference_ours': ('reference', 'ours'),
     'torch_reference': ('reference', 'torch'),
@@ -136,8 +140,13 @@ def run_worker(args):
         times = time_loop(step, args.iters, args.warmup)
         return print(json.dumps({'step_s': [round(t, 3) for t in times], 'torch': torch.__version__,
                                  'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS')}))
-    if args.runtime == 'ours':
+    malloc = 'glibc default'
+    if args.runtime.startswith('ours'):
         import paddlevideo  # noqa: F401  (before paddle)
+        from paddlevideo.utils.runtime import set_malloc_policy
+        keep = not args.model.endswith('+cp')
+        if args.runtime == 'ours' and set_malloc_policy(keep_freed=keep):
+            malloc = 'keep freed' if keep else 'return freed'
     import paddle  # noqa: F401  (stock runtime: paddle first, the reference imports paddlevideo's graph later)
     if args.model.endswith('+paddle_ops'):
         from paddlevideo.modeling.backbones import cpu_gemm
@@ -145,7 +154,7 @@ def run_worker(args):
     model = build(args.model.removesuffix('+paddle_ops'), args.channels)
     times = time_steps(model, args.batch, args.window, args.channels, args.iters, args.warmup)
     env = {k: os.environ.get(k) for k in ('MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS')}
-    print(json.dumps({'step_s': [round(t, 3) for t in times], **env}))
+    print(json.dumps({'step_s': [round(t, 3) for t in times], 'malloc': malloc, **env}))
 
 
 def launch(cmd, env, timeout):
@@ -246,9 +255,10 @@ def main():
     ours = ['ours_learnable', 'ours_spatial'] + [f'{name}_ddp_2x1' for name in ddp]
     ratios = {f'{a}/{ref}': {str(b): ratio(a, ref, str(b)) for b in args.batch_sizes}
               for a in ours for ref in ('reference_stock', 'reference_ours', 'torch_reference') if ref in results}
-    if 'ours_learnable_paddle_ops' in results:
-        ratios['ours_learnable/ours_learnable_paddle_ops'] = {
-            str(b): ratio('ours_learnable', 'ours_learnable_paddle_ops', str(b)) for b in args.batch_sizes}
+    for variant in ('ours_learnable_paddle_ops', 'ours_learnable_glibc_malloc'):
+        if variant in results:
+            ratios[f'ours_learnable/{variant}'] = {str(b): ratio('ours_learnable', variant, str(b))
+                                                   for b in args.batch_sizes}
     for name in ddp:
         ratios[f'{name}_ddp_2x1/{name}'] = {str(b): ratio(f'{name}_ddp_2x1', name, str(b))
                                             for b in args.batch_sizes}

@@ -18,6 +18,7 @@ from ..utils.checkpoint import atomic_save, load_state, load_weights
 from ..utils.errors import ConfigError, PaddleVideoError
 from ..utils.launch import world_size
 from ..utils.logger import get_logger, step_line
+from ..utils.runtime import set_malloc_policy
 
 
 def stratified_holdout(labels, fraction, seed):
@@ -131,6 +132,9 @@ def _train(cfg, weights, validate, seed, resume, amp):
     loader, sampler = build_loader(train_set, batch_size, int(ds_cfg.get('num_workers', 0)), shuffle=True,
                                    drop_last=True, seed=seed, rank=rank, world=world)
     model = build_model(cfg.MODEL)
+    lean = bool((cfg.MODEL.get('backbone') or {}).get('with_cp'))
+    if set_malloc_policy(keep_freed=not lean):  # with_cp asks for memory over speed; else the other way round
+        logger.info('malloc: freed memory ' + ('returned to the system (with_cp)' if lean else 'kept for reuse'))
     epochs = int(cfg.get('epochs', 1))
     optimizer, scheduler, iter_step = build_optimizer(cfg.get('OPTIMIZER'), model.parameters(), len(sampler))
     mix_alpha = float((cfg.get('MIX') or {}).get('alpha', 0)) if cfg.get('MIX') else 0.0
