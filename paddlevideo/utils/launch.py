@@ -1,9 +1,9 @@
 """`main.py --nprocs N`: data-parallel training on one machine without typing paddle.distributed.launch.
 
-N processes of one thread each, all-reducing their gradients, train at 0.85-1.17x the speed of one process of
-N threads on 2 cores at the FSD shape with the MKL GEMM kernels, and more steadily (1.20-1.57x before them, when
-Paddle's convolutions gained about 1.4x from a second thread and nearly 2x from a second process;
-benchmarks/train_speed.py --ddp). The config's DATASET.batch_size stays the batch of
+N processes of one thread each, all-reducing their gradients, train at 0.75-1.17x the speed of one process of
+N threads on 2 cores at the FSD shape with the MKL GEMM kernels, and 1.27x at Penn Action's window 48 (1.20-1.57x
+at the FSD shape before the kernels, when Paddle's convolutions gained about 1.4x from a second thread and nearly
+2x from a second process; benchmarks/train_speed.py --ddp). The config's DATASET.batch_size stays the batch of
 one step: each process takes batch_size / N of it, so the learning-rate schedule and the epoch length do not
 change with N.
 """

@@ -3,11 +3,11 @@
 Paddle's CPU convolution unfolds its input (im2col) before each GEMM. On the FSD shape (batch 4) its 9x1
 temporal convolution trains (forward + backward) at 41-79 GFLOP/s on one thread and 53-118 on two, where the
 GEMMs alone run at 86-98 on one. Here the temporal convolution is one GEMM per tap on a shifted view of the
-input (72-87 GFLOP/s on one thread, 140-175 on two), and the graph convolution is a joint-mixing GEMM per
-subset followed by one channel-mixing GEMM, all through ``cblas_sgemm`` of the MKL that Paddle's wheel ships
-(the library Paddle's own kernels call). The sums are the same; only fp32 rounding differs
-(tests/test_cpu_gemm.py). The graph convolution keeps only its input for the backward pass and recomputes the
-joint mixing there: one activation per block instead of a three-subset copy.
+input (72-87 GFLOP/s on one thread, 140-175 on two; a strided one splits its frames by phase first), and the
+graph convolution is a joint-mixing GEMM per subset followed by one channel-mixing GEMM, all through
+``cblas_sgemm`` of the MKL that Paddle's wheel ships (the library Paddle's own kernels call). The sums are the
+same; only fp32 rounding differs (tests/test_cpu_gemm.py). The graph convolution keeps only its input for the
+backward pass and recomputes the joint mixing there: one activation per block instead of a three-subset copy.
 
 `usable(x)` says when this runs: dygraph, a float32 CPU tensor, and Paddle's MKL found. Everything else (GPU,
 export, other dtypes) runs Paddle's operators.

@@ -9,8 +9,8 @@ Both compute  z[n,c,t,w] = sum_{k,i,v} W[k*out+c, i] x[n,i,t,v] G[k,v,w]  the sa
 runs first, as one matmul of the input with G laid out (V, V*K) (joint-major, subset-minor), and the channel
 mixing second, as a (1, K) convolution with stride K. No transposes of activations, no einsum. Convolutions
 that BatchNorm follows carry no bias in the computation: a checkpoint's bias is folded into that BatchNorm's
-mean (exact, see conv_bn). In dygraph on the CPU the graph convolutions and the stride-1 temporal convolutions
-run as direct MKL GEMMs (cpu_gemm.py), with Paddle's operators as the fallback and for export.
+mean (exact, see conv_bn). In dygraph on the CPU the graph, temporal and residual convolutions run as direct
+MKL GEMMs (cpu_gemm.py), with Paddle's operators as the fallback and for export.
 """
 import paddle
 import paddle.nn as nn
