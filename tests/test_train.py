@@ -240,27 +240,33 @@ def test_local_processes_share_the_cores():
 def test_malloc_policy_keeps_or_returns_freed_pages():
     """Training keeps freed memory (runtime.set_malloc_policy): a 64 MB tensor allocated again reuses the pages
     of the last one instead of faulting in 16384 fresh ones; with_cp's policy returns them; a MALLOC_* variable
-    of the user's wins (nothing applied, glibc's default: fresh pages every time)."""
+    of the user's wins (nothing applied, glibc's default: fresh pages every time). This VM's kernel also pages
+    out memory it finds idle (DAMON), now and then in a new process's first seconds, so keeping is judged by
+    the first three reallocations in a row that fault under 1% of the pages, within 40."""
     code = '''if True:
         import resource, sys
         import paddlevideo, paddle
         from paddlevideo.utils.runtime import set_malloc_policy
         applied = set_malloc_policy(keep_freed=sys.argv[1] == 'keep')
         faults = []
-        for _ in range(3):
+        for _ in range(40):
             before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             x = paddle.ones([16, 1024, 1024])
             faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
             del x
-        print(applied, min(faults[1:]), max(faults[1:]))'''
+            if len(faults) >= 10 and max(faults[-3:]) < int(sys.argv[2]) // 100:
+                break
+        print(applied, *faults)'''
     env = {k: v for k, v in os.environ.items() if not k.startswith('MALLOC_')}
     pages = 64 * 2**20 // os.sysconf('SC_PAGE_SIZE')
     results = {}
     for policy, extra in (('keep', {}), ('lean', {}), ('keep', {'MALLOC_ARENA_MAX': '2'})):
-        out = subprocess.run([sys.executable, '-c', code, policy], env={**env, **extra}, cwd=ROOT,
-                             capture_output=True, text=True, timeout=120)
-        applied, low, high = out.stdout.split()
-        results[policy, bool(extra)] = applied == 'True', int(low), int(high)
-    assert results['keep', False][0] and results['keep', False][2] < pages // 100, results
-    assert results['lean', False][0] and results['lean', False][1] >= pages, results
-    assert not results['keep', True][0] and results['keep', True][1] >= pages, results
+        out = subprocess.run([sys.executable, '-c', code, policy, str(pages)], env={**env, **extra}, cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+        applied, *faults = out.stdout.split()
+        results[policy, bool(extra)] = applied == 'True', [int(f) for f in faults[1:]]
+    applied, faults = results['keep', False]
+    assert applied and max(faults[-3:]) < pages // 100, results
+    for key in (('lean', False), ('keep', True)):  # every reallocation faults in every page: never 3 cheap ones
+        applied, faults = results[key]
+        assert applied == (key[1] is False) and len(faults) == 39 and min(faults) >= pages, (key, results)
