@@ -67,10 +67,11 @@ def set_malloc_policy(keep_freed):
     """Whether glibc keeps freed memory in the process for reuse (fast) or hands it back to the system (lean).
 
     keep_freed=True: no mmap'd allocations and no trimming, so a training step reuses the pages the last one
-    freed. Training at batch 8 (FSD shape, 2 threads) then takes no page faults instead of 228 000 per step,
-    and 3.0-3.3 s per step against 3.5-4.1; at batch 32, 13-14 s against 21-24; the peak RSS is 7-10% (batch 8)
-    and 40% (batch 32) higher, as the heap fragments. False: every allocation from 1 MB up is mmap'd and unmapped
-    when freed: the smallest peak and the slowest steps. Glibc's own default lies between the two.
+    freed. Training at batch 8 (FSD shape, 2 threads) then takes 6 page faults per step instead of 228 000, and
+    3.0-3.3 s per step against 3.5-4.1; at batch 32, 13-14 s against 21-24. The heap fragments, so the peak RSS
+    is higher: 1793 against 1451 MB at batch 8 (benchmarks/memory.py), 5627 against 4035 MB at batch 32.
+    False: every allocation from 1 MB up is mmap'd and unmapped when freed: the smallest peak and the slowest
+    steps. Glibc's own default lies between the two.
     Left alone when the user set a MALLOC_* variable, under PADDLEVIDEO_NO_CPU_TUNING=1 and without glibc;
     returns whether it applied.
     """
