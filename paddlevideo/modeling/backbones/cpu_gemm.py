@@ -61,23 +61,22 @@ class _Phases:
     channels is then a (C, P*L*V) matrix). Stride 1 has one phase, the input itself."""
 
     def __init__(self, kernel, stride, frames, joints):
-        self.kernel, self.stride, self.frames, self.joints = kernel, stride, frames, joints
+        self.stride, self.frames, self.joints = stride, frames, joints
         self.pad = (kernel - 1) // 2
         self.phases = sorted({(j - self.pad) % stride for j in range(kernel)})
         self.out_len = (frames - 1) // stride + 1
         self.lens = [(frames - 1 - p) // stride + 1 for p in self.phases]
         self.row = len(self.phases) * self.out_len * joints  # floats per channel
-
-    def taps(self):
-        """(tap, slot, shift, first, end): output frames [first, end) of tap j read frames + shift of phase
-        (j - pad) mod s (slot: its index in self.phases). The shift-0 taps come first, the centre one first of
-        all: each phase has at most one, which covers the whole phase (the centre one the output too), so it
-        overwrites; the rest accumulate."""
-        for j in sorted(range(self.kernel), key=lambda j: ((j - self.pad) // self.stride != 0, j != self.pad, j)):
-            slot, shift = self.phases.index((j - self.pad) % self.stride), (j - self.pad) // self.stride
+        # (tap, slot, shift, first, end): output frames [first, end) of tap j read frames + shift of phase
+        # (j - pad) mod s (slot: its index in self.phases). The shift-0 taps come first, the centre one first of
+        # all: each phase has at most one, which covers the whole phase (the centre one the output too), so it
+        # overwrites; the rest accumulate.
+        self.taps = []
+        for j in sorted(range(kernel), key=lambda j: ((j - self.pad) // stride != 0, j != self.pad, j)):
+            slot, shift = self.phases.index((j - self.pad) % stride), (j - self.pad) // stride
             first, end = max(0, -shift), min(self.out_len, self.lens[slot] - shift)
             if end > first:
-                yield j, slot, shift, first, end
+                self.taps.append((j, slot, shift, first, end))
 
     def offset(self, slot, frame):
         """Bytes from a channel's start to `frame` of phase `slot`."""
@@ -125,7 +124,7 @@ class TemporalConv(PyLayer):
         cols = geo.out_len * v
         for i in range(n):
             xi, yi = xs.data_ptr() + _FLOAT * i * cin * geo.row, y.data_ptr() + _FLOAT * i * cout * cols
-            for j, slot, shift, first, end in geo.taps():
+            for j, slot, shift, first, end in geo.taps:
                 _gemm(cout, (end - first) * v, cin, taps.data_ptr() + _FLOAT * j * cout * cin, cin,
                       xi + geo.offset(slot, first + shift), geo.row, yi + _FLOAT * first * v, cols,
                       beta=float(j != geo.pad))
@@ -141,12 +140,12 @@ class TemporalConv(PyLayer):
         kernel, cout, cols = taps.shape[0], taps.shape[1], geo.out_len * v
         dxs = None
         if ctx.x_needs_grad:  # a phase without a shift-0 tap (none in ST-GCN) is never overwritten: start at 0
-            covered = {slot for _, slot, shift, _, _ in geo.taps() if shift == 0}
+            covered = {slot for _, slot, shift, _, _ in geo.taps if shift == 0}
             dxs = (paddle.empty_like if len(covered) == len(geo.phases) else paddle.zeros_like)(xs)
         dtaps = paddle.zeros_like(taps)
         for i in range(n):
             xi, dyi = xs.data_ptr() + _FLOAT * i * cin * geo.row, dy.data_ptr() + _FLOAT * i * cout * cols
-            for j, slot, shift, first, end in geo.taps():
+            for j, slot, shift, first, end in geo.taps:
                 w_j, dw_j = (p + _FLOAT * j * cout * cin for p in (taps.data_ptr(), dtaps.data_ptr()))
                 at = geo.offset(slot, first + shift)
                 # dW_j += dy[:, first:end] phase[:, first+shift:end+shift]^T
