@@ -233,11 +233,10 @@ class GraphConv(PyLayer):
 def _mixed_joints_buffer(graph, cin, t, with_bias):
     """(K*Cin [+ K], T*W) for the joint-mixed input; with a bias, its last K rows hold colsum(G_k) per frame."""
     k, w = graph.shape[0], graph.shape[2]
-    z = paddle.empty([k * cin, t * w], dtype=graph.dtype)
-    if not with_bias:
-        return z
-    sums = graph.sum(axis=1, keepdim=True).expand([k, t, w]).reshape([k, t * w])
-    return paddle.concat([z, sums], axis=0)
+    z = paddle.empty([k * cin + (k if with_bias else 0), t * w], dtype=graph.dtype)
+    if with_bias:  # written in place: a concat would copy the whole (uninitialised) buffer
+        _array(z)[k * cin:].reshape(k, t, w)[:] = graph.sum(axis=1, keepdim=True).numpy()
+    return z
 
 
 class _GraphPlan:
