@@ -15,7 +15,6 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -42,6 +41,7 @@ import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is im
 import numpy as np  # noqa: E402
 import paddle  # noqa: E402
 
+from benchmarks.machine import machine  # noqa: E402
 from paddlevideo.inference import Predictor, export_model  # noqa: E402
 from paddlevideo.modeling import build_model  # noqa: E402
 from paddlevideo.utils.checkpoint import atomic_save  # noqa: E402
@@ -128,15 +128,9 @@ def pytorch_reference(threads):
     return run
 
 
-def cpu_model():
-    with open('/proc/cpuinfo') as f:
-        names = [line.split(':', 1)[1].strip() for line in f if line.startswith('model name')]
-    return f'{names[0] if names else platform.machine()}, {os.cpu_count()} cores'
-
-
 def main(args):
     result = {'benchmark': 'infer_speed', 'input': [None, *SHAPE], 'num_classes': 30,
-              'machine': cpu_model(),
+              'machine': machine(),
               'threads': args.threads, 'paddle': paddle.__version__, 'repeat': args.repeat,
               'big_repeat': args.big_repeat}
     with tempfile.TemporaryDirectory() as folder:

@@ -35,13 +35,11 @@ import numpy as np
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from benchmarks.machine import machine  # noqa: E402  (no framework import)
+
 CONFIG = REPO / 'configs/recognition/stgcn/stgcn_fsd.yaml'
 SHAPE, NUM_CLASSES, LIMIT_MB, BATCH = (3, 1500, 25, 1), 30, 1024, 32
-
-
-def cpu_model():
-    with open('/proc/cpuinfo') as f:
-        return next((line.split(':', 1)[1].strip() for line in f if line.startswith('model name')), 'unknown')
 
 
 def generate(folder, name, n, seed, chunk=64):
@@ -195,8 +193,7 @@ def main():
     ok = lambda name: phases[name].get('peak_rss_mb', LIMIT_MB + 1) < LIMIT_MB if name in phases else None
     ratio = phases['train'].get('reader_batch_ratio')
     print(json.dumps({
-        'benchmark': 'memory', 'machine': {'cpu': cpu_model(), 'cores': len(os.sched_getaffinity(0)),
-                                           'ram_mb': os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') >> 20},
+        'benchmark': 'memory', 'machine': machine(),
         'threads': args.threads, 'paddle': metadata.version('paddlepaddle'), 'numpy': np.__version__,
         'MALLOC_MMAP_THRESHOLD_': os.environ.get('MALLOC_MMAP_THRESHOLD_'),
         'sizes': {'samples': args.samples, 'train_samples': args.train_samples, 'test_samples': test_n,

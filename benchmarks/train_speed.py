@@ -39,6 +39,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from benchmarks.machine import machine  # noqa: E402  (no framework import)
 from benchmarks.stgcn_plan import PLAN, TEMPORAL_KERNEL  # noqa: E402  (no framework import)
 
 CONFIGS = {  # name: (model, runtime)
@@ -68,14 +69,6 @@ def macs_per_sample(window, channels, V, num_classes, num_subsets=3):
             macs += t_out * V * cin * cout                     # residual 1x1 conv
         t = t_out
     return macs + PLAN[-1][1] * num_classes                    # head.fcn
-
-
-def cpu_model():
-    with open('/proc/cpuinfo') as f:
-        for line in f:
-            if line.startswith('model name'):
-                return line.split(':', 1)[1].strip()
-    return 'unknown'
 
 
 def worker_env(runtime, threads):
@@ -264,7 +257,7 @@ def main():
                                             for b in args.batch_sizes}
     report = {
         'benchmark': 'train_speed',
-        'machine': {'cpu': cpu_model(), 'cores': len(os.sched_getaffinity(0)), 'cpu_count': os.cpu_count()},
+        'machine': machine(),
         'paddle': metadata.version('paddlepaddle'),
         'threads': args.threads,
         'window': args.window, 'channels': args.channels, 'joints': NUM_JOINTS, 'num_classes': NUM_CLASSES,
