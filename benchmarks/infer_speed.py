@@ -1,12 +1,12 @@
 """Inference speed on the FSD shape (2 x 350 x 25 x 1, 30 classes): one JSON line.
 
 Batch-1 latency (ms, median and 90th percentile of --repeat runs) and batch-32 throughput (samples/s) for
-dygraph (eval, no_grad), Paddle Inference with and without oneDNN (and oneDNN bf16 on a CPU with bf16), ONNX
-Runtime (one session per batch size, as the Predictor runs it, and one session with a dynamic batch, as
-before), PaddleVideo's formulation in dygraph (benchmarks/paddlevideo_reference.py) and, in the spatial pass
-when torch is installed, the same network in PyTorch eager (benchmarks/torch_reference.py, in this process,
-timed last); --backends picks some of them. Random weights (speed does not depend on them); the model is
-exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one run.
+dygraph (eval, no_grad, as main.py --test runs it), Paddle Inference with and without oneDNN (and oneDNN bf16
+on a CPU with bf16), ONNX Runtime (one session per batch size, as the Predictor runs it, and one session with
+a dynamic batch, as before), PaddleVideo's formulation in dygraph (benchmarks/paddlevideo_reference.py) and,
+in the spatial pass when torch is installed, the same network in PyTorch eager (benchmarks/torch_reference.py,
+in this process, timed last); --backends picks some of them. Random weights (speed does not depend on them);
+the model is exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one run.
 
 python benchmarks/infer_speed.py [--graph learnable|spatial] [--backends onnxruntime ...] [--threads 2]
     [--repeat 5] [--big_repeat 1]
@@ -44,6 +44,7 @@ import paddle  # noqa: E402
 from benchmarks.machine import machine  # noqa: E402
 from paddlevideo.inference import Predictor, export_model  # noqa: E402
 from paddlevideo.modeling import build_model  # noqa: E402
+from paddlevideo.tasks.train import eval_logits  # noqa: E402
 from paddlevideo.utils.checkpoint import atomic_save  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 from paddlevideo.utils.runtime import cpu_has_bf16  # noqa: E402
@@ -73,12 +74,14 @@ def measure(fn, repeat, big_repeat):
             'batch32_samples_per_s': round(32 / float(np.median(big)), 1)}
 
 
-def dygraph(model):
+def dygraph(model, chunked=True):
+    """Eval mode and no_grad; chunked: a CPU batch in chunks, as main.py --test runs it (tasks/train.py
+    eval_logits), else in one pass, as PaddleVideo does."""
     model.eval()
 
     def run(batch):
         with paddle.no_grad():
-            return model(paddle.to_tensor(batch)).numpy()
+            return eval_logits(model, paddle.to_tensor(batch)) if chunked else model(paddle.to_tensor(batch)).numpy()
     return run
 
 
@@ -94,7 +97,8 @@ def rows_for(graph, backends, threads, repeat, big_repeat, folder):
 
     def reference():
         from benchmarks.paddlevideo_reference import ReferenceRecognizer
-        return dygraph(ReferenceRecognizer(num_classes=30, in_channels=2, layout='fsd10', graph=graph))
+        return dygraph(ReferenceRecognizer(num_classes=30, in_channels=2, layout='fsd10', graph=graph),
+                       chunked=False)
     engines = {
         'dygraph': lambda: dygraph(model),
         'paddle_inference_onednn': lambda: Predictor(os.path.join(out, 'STGCN.json'), backend='paddle',

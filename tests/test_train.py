@@ -14,7 +14,7 @@ from paddlevideo.loader.builder import EpochBatchSampler, collate
 from paddlevideo.modeling import build_model
 from paddlevideo.solver import build_optimizer
 from paddlevideo.tasks.test import test_model as run_test
-from paddlevideo.tasks.train import last_complete_epoch, stratified_holdout, train_model
+from paddlevideo.tasks.train import eval_logits, last_complete_epoch, stratified_holdout, train_model
 from paddlevideo.utils.config import get_config
 
 
@@ -50,6 +50,25 @@ def write_config(tmp_path, data, window=32, epochs=4, batch=16, graph='learnable
     path = tmp_path / 'cfg.yaml'
     path.write_text(yaml.safe_dump(cfg))
     return str(path)
+
+
+@pytest.mark.parametrize('clips, frames, chunks', [(6, 350, [3, 3]), (7, 350, [4, 3]), (8, 48, [8])])
+def test_cpu_evaluation_runs_in_chunks_with_the_same_logits(clips, frames, chunks):
+    """FSD-length clips are evaluated about 4 at a time (CPU_EVAL_JOINT_FRAMES), short ones in one pass; the
+    logits are those of one pass over the whole batch."""
+    cfg = get_config(os.path.join(ROOT, 'configs/recognition/stgcn/stgcn_fsd.yaml'))
+    paddle.seed(0)
+    model = build_model(cfg.MODEL)
+    model.eval()
+    data = paddle.to_tensor(np.random.default_rng(0).standard_normal((clips, 2, frames, 25, 1)).astype('float32'))
+    seen = []
+    hook = model.register_forward_pre_hook(lambda layer, inputs: seen.append(inputs[0].shape[0]))
+    with paddle.no_grad():
+        chunked = eval_logits(model, data)
+        hook.remove()
+        whole = model(data).numpy()
+    assert seen == chunks
+    np.testing.assert_allclose(chunked, whole, rtol=1e-6, atol=1e-5)
 
 
 def test_short_real_training_beats_chance_by_far(penn, tmp_path):
