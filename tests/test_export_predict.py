@@ -33,7 +33,7 @@ from paddlevideo.modeling import build_model  # noqa: E402
 from paddlevideo.utils.checkpoint import atomic_save, load_weights  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 from paddlevideo.utils.errors import ConfigError  # noqa: E402
-from paddlevideo.utils.runtime import cpu_has_bf16  # noqa: E402
+from paddlevideo.utils.runtime import cpu_has_bf16, paddle_mkl  # noqa: E402
 
 CONFIG = str(REPO / 'configs' / 'recognition' / 'stgcn' / 'stgcn_fsd.yaml')
 WINDOW = 64
@@ -124,6 +124,19 @@ def test_paddle_inference_onednn_agrees_with_dygraph(exported):
 
 
 @pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 instructions (the fallback is tested below)')
+@pytest.mark.parametrize('onednn', [False, True])
+def test_paddle_inference_leaves_the_math_threads_as_they_were(exported, onednn):
+    """Paddle 3.3.1's predictor.run() leaves MKL and OpenMP at one thread for the whole process, which halved the
+    speed of dygraph (and its MKL GEMM kernels) run after it; Predictor puts the count back."""
+    _, _, folder, x, _ = exported
+    mkl = paddle_mkl()
+    paddle.base.core.set_num_threads(2)
+    predictor = Predictor(str(folder / 'STGCN.json'), backend='paddle', enable_mkldnn=onednn, cpu_threads=2,
+                          notify=lambda line: None)
+    predictor.predict(x[:1])
+    assert mkl.MKL_Get_Max_Threads() == 2
+
+
 def test_bf16_runs_on_onednn_and_keeps_the_answer(exported):
     """bf16 really runs (the logits move, unlike fp32 oneDNN's ~1e-6), by under 2% of the largest logit, and every
     top-1 stays; the README measures the same on all 1068 Penn Action test clips."""

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..utils.errors import CheckpointError, ConfigError, DataError
 from ..utils.logger import native_stdout_to_stderr
-from ..utils.runtime import available_cores, cpu_has_bf16
+from ..utils.runtime import available_cores, cpu_has_bf16, paddle_mkl
 
 BACKENDS = ('paddle', 'onnxruntime')
 PRECISIONS = ('fp32', 'fp16', 'int8', 'bf16')
@@ -168,12 +168,16 @@ class Predictor:
             predictor = inference.create_predictor(config)
         feed = predictor.get_input_handle(predictor.get_input_names()[0])
         fetch = predictor.get_output_handle(predictor.get_output_names()[0])
+        mkl = paddle_mkl()
 
         def run(batch):
             feed.reshape(batch.shape)
             feed.copy_from_cpu(batch)
+            threads = mkl.MKL_Get_Max_Threads() if mkl else None
             with native_stdout_to_stderr():  # oneDNN kernels print notes when first built
                 predictor.run()
+            if threads:  # Paddle 3.3.1's run leaves MKL and OpenMP at one thread for the whole process (dygraph too)
+                paddle.base.core.set_num_threads(threads)
             return fetch.copy_to_cpu()
         return run
 

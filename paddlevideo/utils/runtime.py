@@ -46,6 +46,17 @@ def available_cores():
         return os.cpu_count() or 1
 
 
+def paddle_mkl():
+    """ctypes handle of the MKL that Paddle's CPU wheel bundles and calls itself (libs/libmklml_intel.so), or None
+    where there is none. Imports paddle, so call it after configure_cpu_environment."""
+    import paddle
+
+    try:
+        return ctypes.CDLL(os.path.join(os.path.dirname(paddle.__file__), 'libs', 'libmklml_intel.so'))
+    except OSError:
+        return None
+
+
 def configure_cpu_environment(threads=None):
     """Set MKL / OpenMP defaults for this process; call before the first ``import paddle``."""
     if os.environ.get('PADDLEVIDEO_NO_CPU_TUNING') == '1':

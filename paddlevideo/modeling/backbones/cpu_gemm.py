@@ -13,21 +13,20 @@ backward pass and recomputes the joint mixing there: one activation per block in
 export, other dtypes) runs Paddle's operators.
 """
 import ctypes
-import os
 
 import numpy as np
 import paddle
 from paddle.autograd import PyLayer
+
+from ...utils.runtime import paddle_mkl
 
 _ROW_MAJOR, _N, _T = 101, 111, 112
 _FLOAT = 4  # bytes
 
 
 def _load_sgemm():
-    path = os.path.join(os.path.dirname(paddle.__file__), 'libs', 'libmklml_intel.so')
-    try:
-        sgemm = ctypes.CDLL(path).cblas_sgemm  # already loaded by paddle: the same library and thread pool
-    except (OSError, AttributeError):
+    sgemm = getattr(paddle_mkl(), 'cblas_sgemm', None)  # already loaded by paddle: the same library and threads
+    if sgemm is None:
         return None
     sgemm.restype = None
     sgemm.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
