@@ -130,11 +130,15 @@ def test_paddle_inference_leaves_the_math_threads_as_they_were(exported, onednn)
     speed of dygraph (and its MKL GEMM kernels) run after it; Predictor puts the count back."""
     _, _, folder, x, _ = exported
     mkl = paddle_mkl()
+    before = mkl.MKL_Get_Max_Threads()
     paddle.base.core.set_num_threads(2)
-    predictor = Predictor(str(folder / 'STGCN.json'), backend='paddle', enable_mkldnn=onednn, cpu_threads=2,
-                          notify=lambda line: None)
-    predictor.predict(x[:1])
-    assert mkl.MKL_Get_Max_Threads() == 2
+    try:
+        predictor = Predictor(str(folder / 'STGCN.json'), backend='paddle', enable_mkldnn=onednn, cpu_threads=2,
+                              notify=lambda line: None)
+        predictor.predict(x[:1])
+        assert mkl.MKL_Get_Max_Threads() == 2
+    finally:
+        paddle.base.core.set_num_threads(before)
 
 
 def test_bf16_runs_on_onednn_and_keeps_the_answer(exported):
