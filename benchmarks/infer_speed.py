@@ -6,7 +6,8 @@ on a CPU with bf16), ONNX Runtime (one session per batch size, as the Predictor 
 a dynamic batch, as before), PaddleVideo's formulation in dygraph (benchmarks/paddlevideo_reference.py) and,
 in the spatial pass when torch is installed, the same network in PyTorch eager (benchmarks/torch_reference.py,
 in this process, timed last); --backends picks some of them. Random weights (speed does not depend on them);
-the model is exported to a temporary folder. Timings on a shared machine are noisy: compare rows of one run.
+the model is exported to a temporary folder. <graph>_ratios: each row's speed-up over PaddleVideo's
+formulation and PyTorch in the same run. Timings on a shared machine are noisy: compare rows of one run.
 
 python benchmarks/infer_speed.py [--graph learnable|spatial] [--backends onnxruntime ...] [--threads 2]
     [--repeat 5] [--big_repeat 1]
@@ -132,6 +133,17 @@ def pytorch_reference(threads):
     return run
 
 
+BASELINES = ('paddlevideo_reference_dygraph', 'pytorch_reference')
+
+
+def ratios(rows):
+    """Speed-ups of each of our rows over each baseline row of the same run: {'row/baseline': {batch1, batch32}}."""
+    return {f'{name}/{base}': {'batch1': round(rows[base]['batch1_ms'] / rows[name]['batch1_ms'], 2),
+                               'batch32': round(rows[name]['batch32_samples_per_s']
+                                                / rows[base]['batch32_samples_per_s'], 2)}
+            for base in BASELINES if base in rows for name in rows if name not in BASELINES}
+
+
 def main(args):
     result = {'benchmark': 'infer_speed', 'input': [None, *SHAPE], 'num_classes': 30,
               'machine': machine(),
@@ -143,6 +155,7 @@ def main(args):
             result[graph] = rows
             result[f'{graph}_fastest_batch1'] = min(rows, key=lambda r: rows[r]['batch1_ms'])
             result[f'{graph}_fastest_batch32'] = max(rows, key=lambda r: rows[r]['batch32_samples_per_s'])
+            result[f'{graph}_ratios'] = ratios(rows)
     print(json.dumps(result))
 
 
