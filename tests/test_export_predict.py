@@ -123,7 +123,6 @@ def test_paddle_inference_onednn_agrees_with_dygraph(exported):
     np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
 
 
-@pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 instructions (the fallback is tested below)')
 @pytest.mark.parametrize('onednn', [False, True])
 def test_paddle_inference_leaves_the_math_threads_as_they_were(exported, onednn):
     """Paddle 3.3.1's predictor.run() leaves MKL and OpenMP at one thread for the whole process, which halved the
@@ -141,6 +140,7 @@ def test_paddle_inference_leaves_the_math_threads_as_they_were(exported, onednn)
         paddle.base.core.set_num_threads(before)
 
 
+@pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 instructions (the fallback is tested below)')
 def test_bf16_runs_on_onednn_and_keeps_the_answer(exported):
     """bf16 really runs (the logits move, unlike fp32 oneDNN's ~1e-6), by under 2% of the largest logit, and every
     top-1 stays; the README measures the same on all 1068 Penn Action test clips."""
