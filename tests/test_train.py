@@ -261,7 +261,9 @@ def test_malloc_policy_keeps_or_returns_freed_pages():
     of the last one instead of faulting in 16384 fresh ones; with_cp's policy returns them; a MALLOC_* variable
     of the user's wins (nothing applied, glibc's default: fresh pages every time). In a new process the first
     few reallocations still fault now and then (4 of 8 runs here; 0 of 8 with one malloc arena; the cause is
-    not pinned down), so keeping is judged by three cheap reallocations in a row, within 40."""
+    not pinned down), so keeping is judged by three cheap reallocations in a row, within 40. A fresh allocation
+    faults once per folio: once per 4 kB page, or per 16 kB where the kernel maps anonymous memory in larger
+    folios (multi-size THP, seen here: 4196 faults for 64 MB), so fresh means at least one fault per 64 kB."""
     code = '''if True:
         import resource, sys
         import paddlevideo, paddle
@@ -288,4 +290,4 @@ def test_malloc_policy_keeps_or_returns_freed_pages():
     assert applied and max(faults[-3:]) < pages // 100, results
     for key in (('lean', False), ('keep', True)):  # every reallocation faults in every page: never 3 cheap ones
         applied, faults = results[key]
-        assert applied == (key[1] is False) and len(faults) == 39 and min(faults) >= pages, (key, results)
+        assert applied == (key[1] is False) and len(faults) == 39 and min(faults) >= pages // 16, (key, results)
