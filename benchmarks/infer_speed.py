@@ -1,7 +1,8 @@
 """Inference speed on the FSD shape (2 x 350 x 25 x 1, 30 classes): one JSON line.
 
 Batch-1 latency (ms, median and 90th percentile of --repeat runs) and batch-32 throughput (samples/s) for
-dygraph (eval, no_grad, as main.py --test runs it), Paddle Inference with and without oneDNN (and oneDNN bf16
+the project's default engine (Predictor on the exported .json with every option left alone, as predict.py runs
+it; its row names the engine it picked), dygraph (eval, no_grad, as main.py --test runs it), Paddle Inference with and without oneDNN (and oneDNN bf16
 on a CPU with bf16), ONNX Runtime (one session per batch size, as the Predictor runs it, and one session with
 a dynamic batch, as before), PaddleVideo's formulation in dygraph (benchmarks/paddlevideo_reference.py) and,
 in the spatial pass when torch is installed, the same network in PyTorch eager (benchmarks/torch_reference.py,
@@ -20,7 +21,7 @@ import sys
 import tempfile
 import time
 
-BACKENDS = ['dygraph', 'paddle_inference_onednn', 'paddle_inference_onednn_bf16', 'paddle_inference', 'onnxruntime',
+BACKENDS = ['default', 'dygraph', 'paddle_inference_onednn', 'paddle_inference_onednn_bf16', 'paddle_inference', 'onnxruntime',
             'onnxruntime_dynamic_batch', 'paddlevideo_reference_dygraph', 'pytorch_reference']
 
 
@@ -100,7 +101,14 @@ def rows_for(graph, backends, threads, repeat, big_repeat, folder):
         from benchmarks.paddlevideo_reference import ReferenceRecognizer
         return dygraph(ReferenceRecognizer(num_classes=30, in_channels=2, layout='fsd10', graph=graph),
                        chunked=False)
+    default = {}
+
+    def default_engine():
+        predictor = Predictor(os.path.join(out, 'STGCN.json'), **quiet)
+        default['engine'] = f'{predictor.backend}, {predictor.device}'
+        return predictor.predict
     engines = {
+        'default': default_engine,
         'dygraph': lambda: dygraph(model),
         'paddle_inference_onednn': lambda: Predictor(os.path.join(out, 'STGCN.json'), backend='paddle',
                                                      enable_mkldnn=True, **quiet).predict,
@@ -116,7 +124,10 @@ def rows_for(graph, backends, threads, repeat, big_repeat, folder):
                                                                     **quiet).predict
     if graph == 'spatial' and importlib.util.find_spec('torch'):
         engines['pytorch_reference'] = lambda: pytorch_reference(threads)
-    return {name: measure(engines[name](), repeat, big_repeat) for name in backends if name in engines}
+    rows = {name: measure(engines[name](), repeat, big_repeat) for name in backends if name in engines}
+    if 'default' in rows:
+        rows['default'] = {'engine': default['engine'], **rows['default']}
+    return rows
 
 
 def pytorch_reference(threads):

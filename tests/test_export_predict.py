@@ -27,7 +27,7 @@ import paddle.nn.functional as F  # noqa: E402
 from paddlevideo.inference import Predictor, export_model  # noqa: E402
 from paddlevideo.inference import export as export_module  # noqa: E402
 from paddlevideo.inference import predictor as predictor_module  # noqa: E402
-from paddlevideo.inference.predictor import plan_device  # noqa: E402
+from paddlevideo.inference.predictor import default_cpu_engine, plan_device  # noqa: E402
 from paddlevideo.loader.pipelines import Compose  # noqa: E402
 from paddlevideo.modeling import build_model  # noqa: E402
 from paddlevideo.utils.checkpoint import atomic_save, load_weights  # noqa: E402
@@ -174,14 +174,45 @@ def test_bf16_elsewhere_is_a_clear_error(exported):
         Predictor(str(folder / 'STGCN.json'), precision='bf16', use_gpu=True)
 
 
-def test_onnx_runtime_is_the_default_cpu_backend(exported):
+@pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 instructions (the fp32 default is tested below)')
+def test_the_default_cpu_engine_is_bf16_on_a_cpu_with_bf16(exported):
+    """precision 'auto' (the default) runs oneDNN bf16, saying so in one line; a named backend keeps fp32."""
     _, _, folder, x, logits = exported
     lines = []
-    predictor = Predictor(str(folder / 'STGCN.json'), notify=lines.append)
+    predictor = Predictor(str(folder / 'STGCN.json'), cpu_threads=2, notify=lines.append)
+    assert (predictor.backend, predictor.device) == ('paddle', 'CPU, oneDNN bf16')
+    assert len(lines) == 1 and lines[0].startswith('running Paddle Inference with oneDNN bf16 '), lines
+    got = predictor.predict(x)
+    assert 1e-4 < np.abs(got - logits).max() < 0.02 * np.abs(logits).max()
+    np.testing.assert_array_equal(got.argmax(1), logits.argmax(1))
+    named = Predictor(str(folder / 'STGCN.json'), backend='paddle', cpu_threads=2)
+    assert (named.backend, named.device) == ('paddle', 'CPU')
+    np.testing.assert_allclose(named.predict(x), logits, rtol=0, atol=1e-4)
+
+
+def test_the_default_cpu_engine_is_onnx_runtime_fp32_elsewhere(exported, monkeypatch):
+    """Without bf16 instructions, or given a .onnx file, 'auto' runs ONNX Runtime in fp32."""
+    _, _, folder, x, logits = exported
+    monkeypatch.setattr(predictor_module, 'cpu_has_bf16', lambda: False)
+    lines = []
+    predictor = Predictor(str(folder / 'STGCN.json'), cpu_threads=2, notify=lines.append)
     assert predictor.backend == 'onnxruntime' and predictor.model_file == str(folder / 'STGCN.onnx')
-    assert len(lines) == 1 and lines[0].startswith('running ONNX Runtime on ')
+    assert len(lines) == 1 and lines[0].startswith('running ONNX Runtime on '), lines
     np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
-    assert Predictor(str(folder / 'STGCN.json'), backend='paddle').backend == 'paddle'
+    monkeypatch.setattr(predictor_module, 'cpu_has_bf16', lambda: True)
+    onnx = Predictor(str(folder / 'STGCN.onnx'), cpu_threads=2)
+    assert (onnx.backend, onnx.device) == ('onnxruntime', 'CPU')
+    np.testing.assert_allclose(onnx.predict(x), logits, rtol=0, atol=1e-4)
+
+
+def test_default_cpu_engine_rule():
+    json_file, onnx_file = 'inference/STGCN.json', 'inference/STGCN.onnx'
+    assert default_cpu_engine(None, json_file, False, False, cpu_bf16=True) == 'bf16'
+    assert default_cpu_engine(None, json_file, False, False, cpu_bf16=False) == 'fp32'
+    assert default_cpu_engine('paddle', json_file, False, False, cpu_bf16=True) == 'fp32'
+    assert default_cpu_engine(None, onnx_file, False, False, cpu_bf16=True) == 'fp32'
+    assert default_cpu_engine(None, json_file, True, False, cpu_bf16=True) == 'fp32'
+    assert default_cpu_engine(None, json_file, False, True, cpu_bf16=True) == 'fp32'
 
 
 def test_onnx_batch_dimension_is_dynamic(exported):
@@ -327,12 +358,17 @@ def test_predict_onnx_folder_with_bare_and_false_flags(spatial_export, tmp_path)
 
 
 def test_predict_bf16_from_the_command_line(spatial_export, tmp_path):
+    """--precision bf16, and the default (auto: bf16 on a CPU with it, else ONNX Runtime fp32), and fp32."""
     folder, logits = spatial_export
-    result = predict(folder, '--precision', 'bf16', '--output', tmp_path / 'out.json')
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1] == f'\ttop-1 class: {np.argmax(logits)}'
-    device = json.loads((tmp_path / 'out.json').read_text())['device']
-    assert device == ('CPU, oneDNN bf16' if cpu_has_bf16() else 'CPU, oneDNN')
+    bf16 = 'CPU, oneDNN bf16' if cpu_has_bf16() else 'CPU, oneDNN'
+    default = ('paddle', bf16) if cpu_has_bf16() else ('onnxruntime', 'CPU')
+    for flags, engine in ((['--precision', 'bf16'], ('paddle', bf16)), ([], default),
+                          (['--precision', 'fp32'], ('onnxruntime', 'CPU'))):
+        result = predict(folder, *flags, '--output', tmp_path / 'out.json')
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.splitlines()[1] == f'\ttop-1 class: {np.argmax(logits)}'
+        saved = json.loads((tmp_path / 'out.json').read_text())
+        assert (saved['backend'], saved['device']) == engine, flags
     gpu = predict(folder, '--precision', 'bf16', '--use_gpu')
     assert error_line(gpu) == ('error: precision bf16 runs on the CPU (oneDNN); on a GPU, use fp16 or, with '
                                'TensorRT, int8')

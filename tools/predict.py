@@ -37,14 +37,17 @@ def parse_args(argv):
     parser.add_argument('--model_file', required=True, help='<name>.json (or legacy .pdmodel), or <name>.onnx')
     parser.add_argument('--params_file', default=None, help='<name>.pdiparams (default: beside the model file)')
     parser.add_argument('--backend', choices=BACKENDS, default=None,
-                        help='default: onnxruntime for a .onnx model file, paddle otherwise')
+                        help='default: paddle with oneDNN bf16 where --precision auto picks bf16, else '
+                             'onnxruntime for a .onnx model file or, on the CPU, a .json with a .onnx twin, '
+                             'else paddle')
     add_bool_flag(parser, '--use_gpu', 'run on the GPU (falls back to the CPU, with a notice, if there is none)')
     add_bool_flag(parser, '--use_tensorrt', 'use TensorRT on the GPU (dynamic batch up to --batch_size)')
     parser.add_argument('--enable_mkldnn', type=str2bool, nargs='?', const=True, default=DEFAULT_ENABLE_MKLDNN,
                         help=f'Paddle Inference on CPU: use oneDNN (default {DEFAULT_ENABLE_MKLDNN})')
-    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
-                        help='fp16 / int8 need TensorRT; bf16 runs Paddle Inference with oneDNN on the CPU (on an '
-                             'AVX512_BF16 CPU about 2x fp32; logits within about 1%%)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='auto',
+                        help='auto: bf16 on a CPU with bf16 instructions when no --backend is named, fp32 '
+                             'otherwise; fp16 / int8 need TensorRT; bf16 runs Paddle Inference with oneDNN on the '
+                             'CPU (on an AVX512_BF16 CPU about 1.5x ONNX Runtime fp32; logits within about 1%%)')
     parser.add_argument('--cpu_threads', type=int, default=None, help='math threads (default: all cores)')
     parser.add_argument('-b', '--batch_size', type=int, default=1, help='samples per engine run')
     parser.add_argument('--top_k', type=int, default=1)

@@ -2,7 +2,8 @@
 
 Backends: Paddle Inference (CPU with or without oneDNN, fp32 or bf16; GPU, optionally TensorRT with a dynamic
 batch) and ONNX Runtime. A GPU, TensorRT or bf16 CPU that is asked for but missing is reported in one line and
-the predictor runs on the CPU in fp32 instead.
+the predictor runs on the CPU in fp32 instead. Precision 'auto' (the default) picks the fastest CPU engine
+measured: oneDNN bf16 on a CPU with bf16 instructions, else ONNX Runtime fp32 (default_cpu_engine).
 """
 import os
 import sys
@@ -14,7 +15,7 @@ from ..utils.logger import native_stdout_to_stderr
 from ..utils.runtime import available_cores, cpu_has_bf16, paddle_mkl
 
 BACKENDS = ('paddle', 'onnxruntime')
-PRECISIONS = ('fp32', 'fp16', 'int8', 'bf16')
+PRECISIONS = ('auto', 'fp32', 'fp16', 'int8', 'bf16')
 # oneDNN agrees with dygraph (tests) but is slower for this model on the CPUs measured (benchmarks/infer_speed.py).
 DEFAULT_ENABLE_MKLDNN = False
 
@@ -29,6 +30,15 @@ def resolve_model_file(path):
         if os.path.isfile(other):
             return other
     raise CheckpointError(f'model file not found: {path}')
+
+
+def default_cpu_engine(backend, model_file, use_gpu, use_tensorrt, cpu_bf16):
+    """What precision 'auto' means: 'bf16' where the engine is ours to pick (no backend named, a Paddle model, the
+    CPU) and the CPU has bf16 instructions, 'fp32' otherwise. bf16 (Paddle Inference, oneDNN) runs batch 1 about
+    1.5x as fast as ONNX Runtime fp32 on an AVX512_BF16 CPU, and kept every top-1 of 1068 Penn Action test clips
+    (README); a named backend, a .onnx file or a GPU keeps fp32 arithmetic."""
+    ours = backend is None and not model_file.endswith('.onnx') and not (use_gpu or use_tensorrt)
+    return 'bf16' if ours and cpu_bf16 else 'fp32'
 
 
 def plan_device(use_gpu, use_tensorrt, precision, gpu_available, tensorrt_available, missing_gpu,
@@ -64,14 +74,15 @@ class Predictor:
     backend None picks ONNX Runtime for a .onnx file, and on the CPU also for a Paddle model with a .onnx twin
     beside it (ONNX Runtime is the fastest fp32 CPU backend measured); Paddle Inference otherwise.
     precision 'bf16' runs Paddle Inference with oneDNN's bf16 kernels on the CPU: on an AVX512_BF16 CPU about
-    twice as fast as fp32, with logits within about 1% (README, benchmarks/infer_speed.py). `batch_size` is the
+    1.5x as fast as ONNX Runtime fp32, with logits within about 1% (README, benchmarks/infer_speed.py).
+    precision 'auto' is bf16 where default_cpu_engine says so (with one notice line), fp32 otherwise. `batch_size` is the
     largest batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
     `fixed_batch` gives ONNX Runtime on the CPU one session per batch size (the last two kept), each with the
     batch dimension fixed: ORT then fuses each residual Add and ReLU into its Conv (benchmarks/infer_speed.py).
     """
 
     def __init__(self, model_file, params_file=None, backend=None, use_gpu=False, use_tensorrt=False,
-                 enable_mkldnn=DEFAULT_ENABLE_MKLDNN, precision='fp32', cpu_threads=None, batch_size=32,
+                 enable_mkldnn=DEFAULT_ENABLE_MKLDNN, precision='auto', cpu_threads=None, batch_size=32,
                  fixed_batch=True, notify=None):
         self.notify = notify or (lambda line: print(line, file=sys.stderr))
         if precision not in PRECISIONS:
@@ -80,6 +91,12 @@ class Predictor:
             raise ConfigError('precision bf16 runs on the CPU (oneDNN); on a GPU, use fp16 or, with TensorRT, int8')
         self.model_file = resolve_model_file(model_file)
         is_onnx = self.model_file.endswith('.onnx')
+        if precision == 'auto':
+            precision = default_cpu_engine(backend, self.model_file, use_gpu, use_tensorrt, cpu_has_bf16())
+            if precision == 'bf16':
+                self.notify('running Paddle Inference with oneDNN bf16 on this CPU\'s bf16 instructions, the '
+                            'fastest CPU engine measured (benchmarks/infer_speed.py); logits within about 1% of '
+                            'fp32, --precision fp32 for fp32 arithmetic')
         onnx_twin = os.path.splitext(self.model_file)[0] + '.onnx'
         if (backend is None and not is_onnx and not (use_gpu or use_tensorrt) and precision != 'bf16'
                 and os.path.isfile(onnx_twin)):
