@@ -47,7 +47,8 @@ def parse_args(argv):
     parser.add_argument('--precision', choices=PRECISIONS, default='auto',
                         help='auto: bf16 on a CPU with bf16 instructions when no --backend is named, fp32 '
                              'otherwise; fp16 / int8 need TensorRT; bf16 runs Paddle Inference with oneDNN on the '
-                             'CPU (on an AVX512_BF16 CPU about 1.5x ONNX Runtime fp32; logits within about 1%%)')
+                             'CPU (on an AVX512_BF16 CPU 1.3-2x ONNX Runtime fp32; bf16 rounding moves the logits '
+                             'slightly, see the README)')
     parser.add_argument('--cpu_threads', type=int, default=None, help='math threads (default: all cores)')
     parser.add_argument('-b', '--batch_size', type=int, default=1, help='samples per engine run')
     parser.add_argument('--top_k', type=int, default=1)

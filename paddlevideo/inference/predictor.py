@@ -34,9 +34,9 @@ def resolve_model_file(path):
 
 def default_cpu_engine(backend, model_file, use_gpu, use_tensorrt, cpu_bf16):
     """What precision 'auto' means: 'bf16' where the engine is ours to pick (no backend named, a Paddle model, the
-    CPU) and the CPU has bf16 instructions, 'fp32' otherwise. bf16 (Paddle Inference, oneDNN) runs batch 1 about
-    1.5x as fast as ONNX Runtime fp32 on an AVX512_BF16 CPU, and kept every top-1 of 1068 Penn Action test clips
-    (README); a named backend, a .onnx file or a GPU keeps fp32 arithmetic."""
+    CPU) and the CPU has bf16 instructions, 'fp32' otherwise. bf16 (Paddle Inference, oneDNN) runs batch 1
+    1.3-2x as fast as ONNX Runtime fp32 on an AVX512_BF16 CPU and kept every top-1 of trained Penn Action
+    checkpoints on 1068 test clips (README); a named backend, a .onnx file or a GPU keeps fp32 arithmetic."""
     ours = backend is None and not model_file.endswith('.onnx') and not (use_gpu or use_tensorrt)
     return 'bf16' if ours and cpu_bf16 else 'fp32'
 
@@ -73,8 +73,8 @@ class Predictor:
 
     backend None picks ONNX Runtime for a .onnx file, and on the CPU also for a Paddle model with a .onnx twin
     beside it (ONNX Runtime is the fastest fp32 CPU backend measured); Paddle Inference otherwise.
-    precision 'bf16' runs Paddle Inference with oneDNN's bf16 kernels on the CPU: on an AVX512_BF16 CPU about
-    1.5x as fast as ONNX Runtime fp32, with logits within about 1% (README, benchmarks/infer_speed.py).
+    precision 'bf16' runs Paddle Inference with oneDNN's bf16 kernels on the CPU: on an AVX512_BF16 CPU 1.3-2x
+    as fast as ONNX Runtime fp32, with logits moved by bf16 rounding (README, benchmarks/bf16_agreement.py).
     precision 'auto' is bf16 where default_cpu_engine says so (with one notice line), fp32 otherwise. `batch_size` is the
     largest batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
     `fixed_batch` gives ONNX Runtime on the CPU one session per batch size (the last two kept), each with the
@@ -95,8 +95,8 @@ class Predictor:
             precision = default_cpu_engine(backend, self.model_file, use_gpu, use_tensorrt, cpu_has_bf16())
             if precision == 'bf16':
                 self.notify('running Paddle Inference with oneDNN bf16 on this CPU\'s bf16 instructions, the '
-                            'fastest CPU engine measured (benchmarks/infer_speed.py); logits within about 1% of '
-                            'fp32, --precision fp32 for fp32 arithmetic')
+                            'fastest CPU engine measured (benchmarks/infer_speed.py); bf16 rounding moves the '
+                            'logits slightly (README), --precision fp32 for fp32 arithmetic')
         onnx_twin = os.path.splitext(self.model_file)[0] + '.onnx'
         if (backend is None and not is_onnx and not (use_gpu or use_tensorrt) and precision != 'bf16'
                 and os.path.isfile(onnx_twin)):
