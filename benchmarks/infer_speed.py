@@ -2,13 +2,14 @@
 
 Batch-1 latency (ms, median and 90th percentile of --repeat runs) and batch-32 throughput (samples/s) for
 the project's default engine (Predictor on the exported .json with every option left alone, as predict.py runs
-it; its row names the engine it picked), dygraph (eval, no_grad, as main.py --test runs it), Paddle Inference with and without oneDNN (and oneDNN bf16
-on a CPU with bf16), ONNX Runtime (one session per batch size, as the Predictor runs it, and one session with
-a dynamic batch, as before), PaddleVideo's formulation in dygraph (benchmarks/paddlevideo_reference.py) and,
-in the spatial pass when torch is installed, the same network in PyTorch eager (benchmarks/torch_reference.py,
-in this process, timed last); --backends picks some of them. Random weights (speed does not depend on them);
-the model is exported to a temporary folder. <graph>_ratios: each row's speed-up over PaddleVideo's
-formulation and PyTorch in the same run. Timings on a shared machine are noisy: compare rows of one run.
+it; its row names the engine it picked), dygraph (eval, no_grad, as main.py --test runs it), Paddle Inference
+with and without oneDNN (and oneDNN bf16 on a CPU with bf16), ONNX Runtime (one session per batch size, as the
+Predictor runs it, and one session with a dynamic batch, as before), PaddleVideo's formulation in dygraph
+(benchmarks/paddlevideo_reference.py) and, in the spatial pass when torch is installed, the same network in
+PyTorch eager (benchmarks/torch_reference.py, in this process, timed last); --backends picks some of them.
+Random weights (speed does not depend on them); the model is exported to a temporary folder. <graph>_ratios:
+each row's speed-up over PaddleVideo's formulation and PyTorch in the same run. Timings on a shared machine are
+noisy: compare rows of one run.
 
 python benchmarks/infer_speed.py [--graph learnable|spatial] [--backends onnxruntime ...] [--threads 2]
     [--repeat 5] [--big_repeat 1]
@@ -21,8 +22,8 @@ import sys
 import tempfile
 import time
 
-BACKENDS = ['default', 'dygraph', 'paddle_inference_onednn', 'paddle_inference_onednn_bf16', 'paddle_inference', 'onnxruntime',
-            'onnxruntime_dynamic_batch', 'paddlevideo_reference_dygraph', 'pytorch_reference']
+BACKENDS = ['default', 'dygraph', 'paddle_inference_onednn', 'paddle_inference_onednn_bf16', 'paddle_inference',
+            'onnxruntime', 'onnxruntime_dynamic_batch', 'paddlevideo_reference_dygraph', 'pytorch_reference']
 
 
 def parse_args():

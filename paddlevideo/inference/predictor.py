@@ -75,8 +75,9 @@ class Predictor:
     beside it (ONNX Runtime is the fastest fp32 CPU backend measured); Paddle Inference otherwise.
     precision 'bf16' runs Paddle Inference with oneDNN's bf16 kernels on the CPU: on an AVX512_BF16 CPU 1.3-2x
     as fast as ONNX Runtime fp32, with logits moved by bf16 rounding (README, benchmarks/bf16_agreement.py).
-    precision 'auto' is bf16 where default_cpu_engine says so (with one notice line), fp32 otherwise. `batch_size` is the
-    largest batch sent to the engine at once (TensorRT's maximum shape); bigger batches are run in chunks.
+    precision 'auto' is bf16 where default_cpu_engine says so (with one notice line), fp32 otherwise.
+    `batch_size` is the largest batch sent to the engine at once (TensorRT's maximum shape); bigger batches are
+    run in chunks.
     `fixed_batch` gives ONNX Runtime on the CPU one session per batch size (the last two kept), each with the
     batch dimension fixed: ORT then fuses each residual Add and ReLU into its Conv (benchmarks/infer_speed.py).
     """
