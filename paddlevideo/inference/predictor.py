@@ -32,13 +32,17 @@ def resolve_model_file(path):
     raise CheckpointError(f'model file not found: {path}')
 
 
+def engine_is_ours(backend, model_file, use_gpu, use_tensorrt):
+    """Whether the engine is ours to pick: no backend named, a Paddle model (not .onnx), the CPU."""
+    return backend is None and not model_file.endswith('.onnx') and not (use_gpu or use_tensorrt)
+
+
 def default_cpu_engine(backend, model_file, use_gpu, use_tensorrt, cpu_bf16):
     """What precision 'auto' means: 'bf16' where the engine is ours to pick (no backend named, a Paddle model, the
     CPU) and the CPU has bf16 instructions, 'fp32' otherwise. bf16 (Paddle Inference, oneDNN) runs batch 1
     1.3-2x as fast as ONNX Runtime fp32 on an AVX512_BF16 CPU and kept every top-1 of trained Penn Action
     checkpoints on 1068 test clips (README); a named backend, a .onnx file or a GPU keeps fp32 arithmetic."""
-    ours = backend is None and not model_file.endswith('.onnx') and not (use_gpu or use_tensorrt)
-    return 'bf16' if ours and cpu_bf16 else 'fp32'
+    return 'bf16' if engine_is_ours(backend, model_file, use_gpu, use_tensorrt) and cpu_bf16 else 'fp32'
 
 
 def plan_device(use_gpu, use_tensorrt, precision, gpu_available, tensorrt_available, missing_gpu,
@@ -99,7 +103,7 @@ class Predictor:
                             'fastest CPU engine measured (benchmarks/infer_speed.py); bf16 rounding moves the '
                             'logits slightly (README), --precision fp32 for fp32 arithmetic')
         onnx_twin = os.path.splitext(self.model_file)[0] + '.onnx'
-        if (backend is None and not is_onnx and not (use_gpu or use_tensorrt) and precision != 'bf16'
+        if (engine_is_ours(backend, self.model_file, use_gpu, use_tensorrt) and precision != 'bf16'
                 and os.path.isfile(onnx_twin)):
             self.model_file, is_onnx = onnx_twin, True
             self.notify(f'running ONNX Runtime on {onnx_twin}, the fastest fp32 CPU backend measured '
