@@ -174,12 +174,12 @@ def test_bf16_elsewhere_is_a_clear_error(exported):
         Predictor(str(folder / 'STGCN.json'), precision='bf16', use_gpu=True)
 
 
-@pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 instructions (the fp32 default is tested below)')
-def test_the_default_cpu_engine_is_bf16_on_a_cpu_with_bf16(exported):
-    """precision 'auto' (the default) runs oneDNN bf16, saying so in one line; a named backend keeps fp32."""
+@pytest.mark.skipif(not cpu_has_bf16(), reason='this CPU has no bf16 instructions (the fp32 fallback is tested below)')
+def test_auto_precision_is_bf16_on_a_cpu_with_bf16(exported):
+    """precision 'auto' runs oneDNN bf16, saying so in one line; a named backend keeps fp32."""
     _, _, folder, x, logits = exported
     lines = []
-    predictor = Predictor(str(folder / 'STGCN.json'), cpu_threads=2, notify=lines.append)
+    predictor = Predictor(str(folder / 'STGCN.json'), precision='auto', cpu_threads=2, notify=lines.append)
     assert (predictor.backend, predictor.device) == ('paddle', 'CPU, oneDNN bf16')
     assert len(lines) == 1 and lines[0].startswith('running Paddle Inference with oneDNN bf16 '), lines
     got = predictor.predict(x)
@@ -190,17 +190,27 @@ def test_the_default_cpu_engine_is_bf16_on_a_cpu_with_bf16(exported):
     np.testing.assert_allclose(named.predict(x), logits, rtol=0, atol=1e-4)
 
 
-def test_the_default_cpu_engine_is_onnx_runtime_fp32_elsewhere(exported, monkeypatch):
-    """Without bf16 instructions, or given a .onnx file, 'auto' runs ONNX Runtime in fp32."""
+@pytest.mark.parametrize('bf16_cpu', [True, False])
+def test_the_default_is_fp32_on_every_cpu(exported, monkeypatch, bf16_cpu):
+    """With no precision named, every CPU (with bf16 instructions or without) gives the dygraph logits to 1e-4."""
     _, _, folder, x, logits = exported
-    monkeypatch.setattr(predictor_module, 'cpu_has_bf16', lambda: False)
+    monkeypatch.setattr(predictor_module, 'cpu_has_bf16', lambda: bf16_cpu)
     lines = []
     predictor = Predictor(str(folder / 'STGCN.json'), cpu_threads=2, notify=lines.append)
     assert predictor.backend == 'onnxruntime' and predictor.model_file == str(folder / 'STGCN.onnx')
     assert len(lines) == 1 and lines[0].startswith('running ONNX Runtime on '), lines
     np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
+
+
+def test_auto_precision_is_onnx_runtime_fp32_elsewhere(exported, monkeypatch):
+    """Without bf16 instructions, or given a .onnx file, 'auto' runs ONNX Runtime in fp32."""
+    _, _, folder, x, logits = exported
+    monkeypatch.setattr(predictor_module, 'cpu_has_bf16', lambda: False)
+    predictor = Predictor(str(folder / 'STGCN.json'), precision='auto', cpu_threads=2, notify=lambda line: None)
+    assert predictor.backend == 'onnxruntime' and predictor.model_file == str(folder / 'STGCN.onnx')
+    np.testing.assert_allclose(predictor.predict(x), logits, rtol=0, atol=1e-4)
     monkeypatch.setattr(predictor_module, 'cpu_has_bf16', lambda: True)
-    onnx = Predictor(str(folder / 'STGCN.onnx'), cpu_threads=2)
+    onnx = Predictor(str(folder / 'STGCN.onnx'), precision='auto', cpu_threads=2)
     assert (onnx.backend, onnx.device) == ('onnxruntime', 'CPU')
     np.testing.assert_allclose(onnx.predict(x), logits, rtol=0, atol=1e-4)
 
@@ -358,12 +368,12 @@ def test_predict_onnx_folder_with_bare_and_false_flags(spatial_export, tmp_path)
 
 
 def test_predict_bf16_from_the_command_line(spatial_export, tmp_path):
-    """--precision bf16, and the default (auto: bf16 on a CPU with it, else ONNX Runtime fp32), and fp32."""
+    """--precision bf16, auto (bf16 on a CPU with it, else ONNX Runtime fp32), and the default, fp32."""
     folder, logits = spatial_export
     bf16 = 'CPU, oneDNN bf16' if cpu_has_bf16() else 'CPU, oneDNN'
-    default = ('paddle', bf16) if cpu_has_bf16() else ('onnxruntime', 'CPU')
-    for flags, engine in ((['--precision', 'bf16'], ('paddle', bf16)), ([], default),
-                          (['--precision', 'fp32'], ('onnxruntime', 'CPU'))):
+    auto = ('paddle', bf16) if cpu_has_bf16() else ('onnxruntime', 'CPU')
+    for flags, engine in ((['--precision', 'bf16'], ('paddle', bf16)), (['--precision', 'auto'], auto),
+                          ([], ('onnxruntime', 'CPU')), (['--precision', 'fp32'], ('onnxruntime', 'CPU'))):
         result = predict(folder, *flags, '--output', tmp_path / 'out.json')
         assert result.returncode == 0, result.stderr
         assert result.stdout.splitlines()[1] == f'\ttop-1 class: {np.argmax(logits)}'

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from paddlevideo.loader.pipelines import (Compose, GenSkeFeat, RandomCrop, RandomFlip, RandomRotateScale,
-                                          Sampleframe, SkeletonNorm, valid_length)
-from paddlevideo.modeling.graph import FLIP_PAIRS, LAYOUTS, bone_parents
+from paddlevideo.loader.pipelines import (Compose, DropJoints, GenSkeFeat, RandomCrop, RandomFlip,
+                                          RandomRotateScale, Sampleframe, SkeletonNorm, valid_length)
+from paddlevideo.skeleton import FLIP_PAIRS, LAYOUTS, bone_parents, denormalize_xy, normalize_xy
 from paddlevideo.utils.errors import ConfigError
 
 
@@ -175,3 +175,36 @@ def test_gen_ske_feat_channels_and_errors():
     assert pipe.in_channels(6) == 2 and Compose({'transform': ['SkeletonNorm']}).in_channels(3) == 3
     with pytest.raises(ConfigError, match="GenSkeFeat: unknown feats \\['v'\\]; known: j, b, jm, bm"):
         GenSkeFeat(feats=['j', 'v'])
+
+
+def test_the_layout_travels_from_the_model_into_the_pipeline():
+    """SkeletonNorm centres on the layout's centre joint (coco: 0, the nose), GenSkeFeat builds that layout's
+    bones; a transform naming another layout than the model's is refused."""
+    rng = np.random.default_rng(0)
+    data = rng.uniform(-1, 1, (3, 6, 17, 1)).astype(np.float32)
+    norm, feat = Compose({'transform': ['SkeletonNorm', {'GenSkeFeat': {'feats': ['b']}}]}, layout='coco').transforms
+    np.testing.assert_allclose(norm(data, rng), data[:2] - data[:2, :, 0:1], atol=1e-6)
+    np.testing.assert_array_equal(feat.parent, bone_parents('coco'))
+    assert Compose({'transform': ['SkeletonNorm']}).transforms[0].center == 8
+    with pytest.raises(ConfigError, match=r"^PIPELINE GenSkeFeat: layout 'fsd10' but the model's is 'coco' "):
+        Compose({'transform': [{'GenSkeFeat': {'layout': 'fsd10'}}]}, layout='coco')
+
+
+def test_drop_joints_zeroes_what_the_training_data_never_had():
+    data = np.random.default_rng(1).uniform(0.1, 1, (3, 4, 25, 1)).astype(np.float32)
+    out = DropJoints([20, 15, 20])(data, None)
+    assert not out[:, :, [15, 20]].any()
+    np.testing.assert_array_equal(np.delete(out, [15, 20], axis=2), np.delete(data, [15, 20], axis=2))
+    with pytest.raises(ConfigError, match=r'^DropJoints: joints \[3, 25\] out of range for V=25 joints$'):
+        DropJoints([3, 25])(data, None)
+
+
+def test_pixel_coordinates_normalise_and_back():
+    joints = np.array([[640, 360, 0.9], [0, 720, 1.0], [100, 50, 0.0]], dtype=np.float32)
+    fsd = normalize_xy(joints, 1280, 720, 'fsd')
+    np.testing.assert_allclose(fsd, [[0, 0, 0.9], [-0.5, 0.5, 1.0], [0, 0, 0]], atol=1e-7)
+    unit = normalize_xy(joints, 1280, 720, 'unit')
+    np.testing.assert_allclose(unit[:2, :2], [[0, 0], [-1, 1]], atol=1e-7)
+    np.testing.assert_allclose(denormalize_xy(fsd, 1280, 720, 'fsd')[:2], joints[:2], atol=1e-4)
+    with pytest.raises(ConfigError, match=r"^unknown coordinate normalisation 'pixels'; known: fsd, unit$"):
+        normalize_xy(joints, 1280, 720, 'pixels')

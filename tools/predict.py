@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 
 from paddlevideo.inference import Predictor, input_shape  # noqa: E402
 from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS  # noqa: E402
-from paddlevideo.loader.builder import num_classes  # noqa: E402
+from paddlevideo.loader.builder import data_spec, num_classes  # noqa: E402
 from paddlevideo.loader.dataset import check_finite, check_skeleton_shape, open_npy  # noqa: E402
 from paddlevideo.loader.pipelines import Compose  # noqa: E402
 from paddlevideo.utils.cli import add_bool_flag, run, str2bool  # noqa: E402
@@ -37,18 +37,17 @@ def parse_args(argv):
     parser.add_argument('--model_file', required=True, help='<name>.json (or legacy .pdmodel), or <name>.onnx')
     parser.add_argument('--params_file', default=None, help='<name>.pdiparams (default: beside the model file)')
     parser.add_argument('--backend', choices=BACKENDS, default=None,
-                        help='default: paddle with oneDNN bf16 where --precision auto picks bf16, else '
-                             'onnxruntime for a .onnx model file or, on the CPU, a .json with a .onnx twin, '
-                             'else paddle')
+                        help='default: onnxruntime for a .onnx model file or, on the CPU, a .json with a .onnx '
+                             'twin (the fastest fp32 CPU engine measured), else paddle')
     add_bool_flag(parser, '--use_gpu', 'run on the GPU (falls back to the CPU, with a notice, if there is none)')
     add_bool_flag(parser, '--use_tensorrt', 'use TensorRT on the GPU (dynamic batch up to --batch_size)')
     parser.add_argument('--enable_mkldnn', type=str2bool, nargs='?', const=True, default=DEFAULT_ENABLE_MKLDNN,
                         help=f'Paddle Inference on CPU: use oneDNN (default {DEFAULT_ENABLE_MKLDNN})')
-    parser.add_argument('--precision', choices=PRECISIONS, default='auto',
-                        help='auto: bf16 on a CPU with bf16 instructions when no --backend is named, fp32 '
-                             'otherwise; fp16 / int8 need TensorRT; bf16 runs Paddle Inference with oneDNN on the '
-                             'CPU (on an AVX512_BF16 CPU 1.3-2x ONNX Runtime fp32; bf16 rounding moves the logits '
-                             'slightly, see the README)')
+    parser.add_argument('--precision', choices=PRECISIONS, default='fp32',
+                        help='fp32 (default): the logits main.py --test gives; bf16 runs Paddle Inference with '
+                             'oneDNN on a CPU with bf16 instructions (faster, logits moved by bf16 rounding: '
+                             'docs/benchmarks.md); auto: bf16 where the CPU has it and no --backend is named, fp32 '
+                             'otherwise; fp16 / int8 need TensorRT')
     parser.add_argument('--cpu_threads', type=int, default=None, help='math threads (default: all cores)')
     parser.add_argument('-b', '--batch_size', type=int, default=1, help='samples per engine run')
     parser.add_argument('--top_k', type=int, default=1)
@@ -135,7 +134,7 @@ def main(argv=None):
     if input_shape(cfg) != want:
         raise ConfigError(f'{predictor.model_file} takes input {want} (N, C, window, V, M) but {args.config} '
                           f'makes {input_shape(cfg)}: predict with the config the model was exported with')
-    pipeline = Compose((cfg.get('PIPELINE') or {}).get('test'))
+    pipeline = Compose((cfg.get('PIPELINE') or {}).get('test'), data_spec(cfg)['layout'])
     results, names, batch = [], [], []
     for name, sample in samples(files, pipeline, predictor):
         names.append(name)

@@ -2,8 +2,9 @@
 
 Backends: Paddle Inference (CPU with or without oneDNN, fp32 or bf16; GPU, optionally TensorRT with a dynamic
 batch) and ONNX Runtime. A GPU, TensorRT or bf16 CPU that is asked for but missing is reported in one line and
-the predictor runs on the CPU in fp32 instead. Precision 'auto' (the default) picks the fastest CPU engine
-measured: oneDNN bf16 on a CPU with bf16 instructions, else ONNX Runtime fp32 (default_cpu_engine).
+the predictor runs on the CPU in fp32 instead. The default precision is fp32, the numbers `main.py --test` gives;
+'auto' asks for the fastest CPU engine measured: oneDNN bf16 on a CPU with bf16 instructions, else ONNX Runtime
+fp32 (default_cpu_engine).
 """
 import os
 import sys
@@ -38,7 +39,7 @@ def engine_is_ours(backend, model_file, use_gpu, use_tensorrt):
 
 
 def default_cpu_engine(backend, model_file, use_gpu, use_tensorrt, cpu_bf16):
-    """What precision 'auto' means: 'bf16' where the engine is ours to pick (no backend named, a Paddle model, the
+    """What precision 'auto' (an opt-in) means: 'bf16' where the engine is ours to pick (no backend named, a Paddle model, the
     CPU) and the CPU has bf16 instructions, 'fp32' otherwise. bf16 (Paddle Inference, oneDNN) runs batch 1
     1.3-2x as fast as ONNX Runtime fp32 on an AVX512_BF16 CPU and kept every top-1 of trained Penn Action
     checkpoints on 1068 test clips (README); a named backend, a .onnx file or a GPU keeps fp32 arithmetic."""
@@ -79,7 +80,8 @@ class Predictor:
     beside it (ONNX Runtime is the fastest fp32 CPU backend measured); Paddle Inference otherwise.
     precision 'bf16' runs Paddle Inference with oneDNN's bf16 kernels on the CPU: on an AVX512_BF16 CPU 1.3-2x
     as fast as ONNX Runtime fp32, with logits moved by bf16 rounding (README, benchmarks/bf16_agreement.py).
-    precision 'auto' is bf16 where default_cpu_engine says so (with one notice line), fp32 otherwise.
+    precision 'fp32' (the default) gives the logits of dygraph (`main.py --test`) to 1e-4; 'auto' is bf16 where
+    default_cpu_engine says so (with one notice line), fp32 otherwise.
     `batch_size` is the largest batch sent to the engine at once (TensorRT's maximum shape); bigger batches are
     run in chunks.
     `fixed_batch` gives ONNX Runtime on the CPU one session per batch size (the last two kept), each with the
@@ -87,7 +89,7 @@ class Predictor:
     """
 
     def __init__(self, model_file, params_file=None, backend=None, use_gpu=False, use_tensorrt=False,
-                 enable_mkldnn=DEFAULT_ENABLE_MKLDNN, precision='auto', cpu_threads=None, batch_size=32,
+                 enable_mkldnn=DEFAULT_ENABLE_MKLDNN, precision='fp32', cpu_threads=None, batch_size=32,
                  fixed_batch=True, notify=None):
         self.notify = notify or (lambda line: print(line, file=sys.stderr))
         if precision not in PRECISIONS:
@@ -100,14 +102,14 @@ class Predictor:
             precision = default_cpu_engine(backend, self.model_file, use_gpu, use_tensorrt, cpu_has_bf16())
             if precision == 'bf16':
                 self.notify('running Paddle Inference with oneDNN bf16 on this CPU\'s bf16 instructions, the '
-                            'fastest CPU engine measured (benchmarks/infer_speed.py); bf16 rounding moves the '
-                            'logits slightly (README), --precision fp32 for fp32 arithmetic')
+                            'fastest CPU engine measured (docs/benchmarks.md); bf16 rounding moves the logits '
+                            'slightly, --precision fp32 (the default) for fp32 arithmetic')
         onnx_twin = os.path.splitext(self.model_file)[0] + '.onnx'
         if (engine_is_ours(backend, self.model_file, use_gpu, use_tensorrt) and precision != 'bf16'
                 and os.path.isfile(onnx_twin)):
             self.model_file, is_onnx = onnx_twin, True
             self.notify(f'running ONNX Runtime on {onnx_twin}, the fastest fp32 CPU backend measured '
-                        f'(benchmarks/infer_speed.py); --backend paddle for Paddle Inference')
+                        f'(docs/benchmarks.md); --backend paddle for Paddle Inference')
         self.backend = backend or ('onnxruntime' if is_onnx else 'paddle')
         if self.backend not in BACKENDS:
             raise ConfigError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")

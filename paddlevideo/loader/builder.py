@@ -1,8 +1,10 @@
 """Datasets and loaders from the DATASET and PIPELINE sections; the data shape the config expects."""
+import os
+
 import numpy as np
 import paddle
 
-from ..modeling.graph import layout_spec
+from ..skeleton import layout_spec
 from ..utils.errors import ConfigError
 from ..utils.registry import COMPONENTS
 from .pipelines import Compose
@@ -16,13 +18,41 @@ def data_spec(cfg):
     for split in ('test', 'valid', 'train'):
         sample = ((cfg.get('PIPELINE') or {}).get(split) or {}).get('sample') or {}
         window = window or sample.get('window_size')
-    return dict(channels=int(backbone.get('in_channels', inference.get('num_channels', 2))),
-                joints=layout_spec(backbone.get('layout', 'fsd10'))['num_node'],
+    layout = backbone.get('layout', 'fsd10')
+    return dict(channels=int(backbone.get('in_channels', inference.get('num_channels', 2))), layout=layout,
+                joints=layout_spec(layout)['num_node'],
                 persons=inference.get('person_nums'), window=window)
 
 
 def num_classes(cfg):
     return int((cfg.MODEL.get('head') or {}).get('num_classes', 10))
+
+
+def class_names(cfg):
+    """The class names, in label order: INFERENCE.class_names (a list, or a text file with one name per line),
+    else a class_names.txt beside DATASET.test.file_path; None when neither is there. A list of the wrong length
+    is a ConfigError."""
+    given = (cfg.get('INFERENCE') or {}).get('class_names')
+    count = num_classes(cfg)
+    if given is None:
+        test = ((cfg.get('DATASET') or {}).get('test') or {}).get('file_path')
+        path = os.path.join(os.path.dirname(test), 'class_names.txt') if test else None
+        if not path or not os.path.isfile(path):
+            return None
+        names = read_names(path)
+        return names if len(names) == count else None
+    names = read_names(given) if isinstance(given, str) else [str(n) for n in given]
+    if len(names) != count:
+        raise ConfigError(f'INFERENCE.class_names: {len(names)} names for num_classes={count}')
+    return names
+
+
+def read_names(path):
+    """Non-empty lines of a text file, stripped."""
+    if not os.path.isfile(path):
+        raise ConfigError(f'class names file not found: {path}')
+    with open(path, encoding='utf-8') as f:
+        return [line.strip() for line in f if line.strip()]
 
 
 def build_dataset(cfg, split, pipeline_split=None, **extra):
@@ -32,7 +62,8 @@ def build_dataset(cfg, split, pipeline_split=None, **extra):
         raise ConfigError(f'DATASET.{split} is missing')
     pipe_cfg = (cfg.get('PIPELINE') or {}).get(pipeline_split or split) or \
         (cfg.get('PIPELINE') or {}).get('test')
-    spec, pipeline = data_spec(cfg), Compose(pipe_cfg)
+    spec = data_spec(cfg)
+    pipeline = Compose(pipe_cfg, spec['layout'])
     args = dict(section)
     args.pop('num_classes', None)
     return COMPONENTS.build('dataset', {'name': args.pop('format', 'SkeletonDataset'), **args},

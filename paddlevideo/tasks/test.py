@@ -1,20 +1,12 @@
 """The test loop main.py calls: logits over the test set -> report, confusion matrix, submission, dump."""
 import os
 
-from ..loader import build_dataset, build_loader, num_classes
+from ..loader import build_dataset, build_loader, class_names, num_classes
 from ..metrics import classification_report, format_report, write_confusion, write_dump, write_submission
 from ..modeling import build_model
 from ..utils.checkpoint import load_weights
 from ..utils.logger import get_logger
 from .train import evaluate
-
-
-def read_class_names(path, count):
-    if not path or not os.path.isfile(path):
-        return None
-    with open(path) as f:
-        names = [line.strip() for line in f if line.strip()]
-    return names if len(names) == count else None
 
 
 def test_model(cfg, weights, dump=None):
@@ -36,7 +28,7 @@ def test_model(cfg, weights, dump=None):
         logger.info(f'unlabelled test set: predictions for {len(logits)} samples written to {path}')
         return None
     n = num_classes(cfg)
-    names = read_class_names(os.path.join(os.path.dirname(ds_cfg.test.file_path), 'class_names.txt'), n)
+    names = class_names(cfg)
     report = classification_report(logits, labels, n)
     write_confusion(report, cfg.output_dir, names)
     logger.info(f'test on {len(labels)} samples of {ds_cfg.test.file_path}\n' + format_report(report, names))

@@ -1,2 +1,2 @@
-from .skeleton import (Compose, GenSkeFeat, RandomCrop, RandomFlip, RandomRotateScale,  # noqa: F401
+from .skeleton import (Compose, DropJoints, GenSkeFeat, RandomCrop, RandomFlip, RandomRotateScale,  # noqa: F401
                        Sampleframe, SkeletonNorm, valid_length)

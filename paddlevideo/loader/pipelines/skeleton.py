@@ -7,11 +7,13 @@ Sampleframe (alias AutoPadding) and SkeletonNorm follow PaddleVideo, with its bu
   padding frame, or index past the end of a full array);
 - random sampling keeps the frames in temporal order (PaddleVideo's random choice shuffles them).
 """
+import inspect
+
 import numpy as np
 
 from ...utils.errors import ConfigError
 from ...utils.registry import COMPONENTS
-from ...modeling.graph import FLIP_PAIRS, bone_parents, layout_spec
+from ...skeleton import FLIP_PAIRS, bone_parents, layout_spec
 
 
 def valid_length(data):
@@ -49,7 +51,8 @@ class Sampleframe:
 
 @COMPONENTS.register('transform')
 class SkeletonNorm:
-    """Centre x, y on one joint (8, MidHip, for BODY_25), keep the first `axis` channels, as float32.
+    """Centre x, y on one joint (the layout's centre unless `center` is given: 8, MidHip, for BODY_25), keep the
+    first `axis` channels, as float32.
 
     per_frame=True is PaddleVideo's: every frame on its own centre joint (a missing joint then lands at minus
     the centre). per_frame=False centres the clip on the centre joint's mean over the frames where it is
@@ -57,8 +60,9 @@ class SkeletonNorm:
     and padding stay zero.
     """
 
-    def __init__(self, axis=2, squeeze=False, center=8, per_frame=True):
-        self.axis, self.squeeze, self.center, self.per_frame = axis, squeeze, center, bool(per_frame)
+    def __init__(self, axis=2, squeeze=False, center=None, per_frame=True, layout='fsd10'):
+        self.center = layout_spec(layout)['center'] if center is None else int(center)
+        self.axis, self.squeeze, self.per_frame = axis, squeeze, bool(per_frame)
 
     def __call__(self, data, rng):
         if self.per_frame:
@@ -71,6 +75,23 @@ class SkeletonNorm:
             data[:2] -= np.where(present, centre[:, None, None, :], 0)
         data = np.ascontiguousarray(data[:self.axis], dtype=np.float32)
         return data[..., 0] if self.squeeze else data
+
+
+@COMPONENTS.register('transform')
+class DropJoints:
+    """Zero the listed joints in every channel (missing: x = y = 0), so a skeleton source that has joints the
+    training data never had (MediaPipe's feet for a model trained without them) gives the model what it knows.
+    Put it first in both pipelines."""
+
+    def __init__(self, joints):
+        self.joints = sorted({int(j) for j in joints})
+
+    def __call__(self, data, rng):
+        if self.joints and not 0 <= self.joints[0] <= self.joints[-1] < data.shape[2]:
+            raise ConfigError(f'DropJoints: joints {self.joints} out of range for V={data.shape[2]} joints')
+        out = np.array(data, dtype=np.float32)
+        out[:, :, self.joints] = 0
+        return out
 
 
 @COMPONENTS.register('transform')
@@ -112,7 +133,6 @@ class RandomFlip:
     """Mirror x (x -> -x) and swap left / right joints of `layout`, with probability `prob`."""
 
     def __init__(self, prob=0.5, layout='fsd10'):
-        layout_spec(layout)
         self.prob, self.perm = float(prob), np.arange(layout_spec(layout)['num_node'])
         for a, b in FLIP_PAIRS[layout]:
             self.perm[a], self.perm[b] = b, a
@@ -163,9 +183,13 @@ class GenSkeFeat:
 
 
 class Compose:
-    """The PIPELINE.<split> section: `sample` first, then each `transform` entry in order."""
+    """The PIPELINE.<split> section: `sample` first, then each `transform` entry in order.
 
-    def __init__(self, pipeline_cfg):
+    `layout` is the model's skeleton layout (MODEL.backbone.layout): every transform that takes a layout gets it
+    from there, so it is written once; a transform that names another layout is refused.
+    """
+
+    def __init__(self, pipeline_cfg, layout=None):
         cfg = pipeline_cfg or {}
         steps = []
         if cfg.get('sample'):
@@ -175,6 +199,12 @@ class Compose:
                 entry = {entry: None}
             (name, args), = entry.items()
             steps.append({'name': name, **(args or {})})
+        if layout is not None:
+            for step in steps:
+                takes_layout = 'layout' in inspect.signature(COMPONENTS.get('transform', step['name'])).parameters
+                if takes_layout and step.setdefault('layout', layout) != layout:
+                    raise ConfigError(f"PIPELINE {step['name']}: layout '{step['layout']}' but the model's is "
+                                      f"'{layout}' (MODEL.backbone.layout); leave it out to use the model's")
         self.transforms = [COMPONENTS.build('transform', s) for s in steps]
 
     def __call__(self, data, rng):
