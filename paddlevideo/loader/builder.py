@@ -4,24 +4,27 @@ import os
 import numpy as np
 import paddle
 
-from ..skeleton import layout_spec
+from ..skeleton import NORMS, layout_spec
 from ..utils.errors import ConfigError
 from ..utils.registry import COMPONENTS
 from .pipelines import Compose
 
 
 def data_spec(cfg):
-    """What the model takes, from the config: channels, joints, persons, window (set once, checked at entry)."""
+    """What the model takes, from the config: channels, layout, joints, persons, window, the coordinate
+    normalisation of its training data (INFERENCE.coords: fsd or unit) and their frame rate (INFERENCE.fps)."""
     backbone = cfg.MODEL.get('backbone') or {}
     inference = cfg.get('INFERENCE') or {}
     window = inference.get('window_size')
     for split in ('test', 'valid', 'train'):
         sample = ((cfg.get('PIPELINE') or {}).get(split) or {}).get('sample') or {}
         window = window or sample.get('window_size')
-    layout = backbone.get('layout', 'fsd10')
+    layout, coords = backbone.get('layout', 'fsd10'), inference.get('coords', 'fsd')
+    if coords not in NORMS:
+        raise ConfigError(f"INFERENCE.coords: unknown coordinate normalisation '{coords}'; known: {', '.join(NORMS)}")
     return dict(channels=int(backbone.get('in_channels', inference.get('num_channels', 2))), layout=layout,
-                joints=layout_spec(layout)['num_node'],
-                persons=inference.get('person_nums'), window=window)
+                joints=layout_spec(layout)['num_node'], persons=inference.get('person_nums'), window=window,
+                coords=coords, fps=inference.get('fps'))
 
 
 def num_classes(cfg):
