@@ -1,5 +1,8 @@
 """STGCN / STGCNHead / RecognizerGCN: graphs, shapes, PaddleVideo checkpoint parity, bias folding."""
 import json
+import os
+import pickle
+import re
 
 import numpy as np
 import paddle
@@ -10,7 +13,7 @@ from paddlevideo.loader.pipelines import Compose
 from paddlevideo.modeling import build_model
 from paddlevideo.modeling.backbones.stgcn import conv_bn, conv_nobias
 from paddlevideo.modeling.graph import Graph
-from paddlevideo.utils.checkpoint import load_weights
+from paddlevideo.utils.checkpoint import load_state, load_weights
 from paddlevideo.utils.errors import CheckpointError
 
 
@@ -58,6 +61,35 @@ def test_checkpoint_mismatch_is_a_clear_error(compat, tmp_path):
         load_weights(build_model(model_cfg()), str(bad))
     with pytest.raises(CheckpointError, match='weights file not found'):
         load_weights(build_model(model_cfg()), str(tmp_path / 'none.pdparams'))
+
+
+class RunsCode:
+    """What a malicious checkpoint holds: unpickling it calls os.system."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        return os.system, (self.command,)
+
+
+def test_a_checkpoint_that_would_run_code_is_refused_before_it_runs(compat, tmp_path):
+    marker = tmp_path / 'ran'
+    state = paddle.load(str(compat / 'paddlevideo_stgcn_fsd.pdparams'), return_numpy=True)
+    state['head.fcn.bias'] = RunsCode(f'touch {marker}')
+    evil = tmp_path / 'evil.pdparams'
+    evil.write_bytes(pickle.dumps(state, protocol=4))
+    with pytest.raises(CheckpointError, match=rf'^{re.escape(str(evil))}: not loaded: it asks to build '
+                                              rf'posix.system, and a checkpoint holds only arrays'):
+        load_weights(build_model(model_cfg()), str(evil))
+    assert not marker.exists()
+    evil.write_bytes(pickle.dumps({'lr': RunsCode(f'touch {marker}')}))   # an optimizer state, protocol 5
+    with pytest.raises(CheckpointError, match='not loaded: it asks to build posix.system'):
+        load_state(str(evil))
+    assert not marker.exists()
+    state['head.fcn.bias'] = np.zeros(30, np.float32)       # the same file without the payload loads
+    evil.write_bytes(pickle.dumps(state, protocol=4))
+    np.testing.assert_array_equal(load_state(str(evil))['backbone.A'], state['backbone.A'])
 
 
 @pytest.mark.parametrize('layout, joints, channels, persons', [('fsd10', 25, 2, 1), ('coco', 17, 3, 2),

@@ -1,4 +1,4 @@
-"""Atomic checkpoint writes and checked loads."""
+"""Atomic checkpoint writes and checked loads (a restricted unpickler: checkpoints never run code)."""
 import io
 import os
 import pickle
@@ -17,11 +17,48 @@ def atomic_save(obj, path):
     atomic_write(path, lambda f: f.write(buf.getvalue()))
 
 
+# What paddle.save writes for a state dict (model or optimizer): numpy arrays, their dtypes and scalars, plain
+# containers. Nothing else is ever built from a checkpoint: a pickle can call any importable function.
+SAFE_GLOBALS = frozenset({
+    ('numpy._core.multiarray', '_reconstruct'), ('numpy.core.multiarray', '_reconstruct'), ('numpy', 'ndarray'),
+    ('numpy', 'dtype'), ('numpy._core.multiarray', 'scalar'), ('numpy.core.multiarray', 'scalar'),
+    ('builtins', 'tuple'), ('builtins', 'list'), ('builtins', 'dict'), ('builtins', 'set'),
+    ('builtins', 'frozenset'), ('collections', 'OrderedDict')})
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) not in SAFE_GLOBALS:
+            raise pickle.UnpicklingError(f'refused {module}.{name}')
+        return super().find_class(module, name)
+
+
+def check_pickle(path, data):
+    """Unpickle `data` building only SAFE_GLOBALS; a CheckpointError names what else the file asked for."""
+    try:
+        _StateUnpickler(io.BytesIO(data), encoding='latin1').load()
+    except pickle.UnpicklingError as e:
+        if str(e).startswith('refused '):
+            raise CheckpointError(f'{path}: not loaded: it asks to build {str(e)[len("refused "):]}, and a '
+                                  f'checkpoint holds only arrays and plain containers (a pickle can run code)'
+                                  ) from None
+        raise CheckpointError(f'{path}: cannot be read as a Paddle checkpoint (UnpicklingError: {e})') from None
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, MemoryError) as e:
+        raise CheckpointError(f'{path}: cannot be read as a Paddle checkpoint ({type(e).__name__}: {e})') from None
+
+
 def load_state(path):
+    """A state dict from a .pdparams / .pdopt, built only from arrays and plain containers (check_pickle)."""
     if not os.path.isfile(path):
         raise CheckpointError(f'weights file not found: {path}')
     try:
-        state = paddle.load(path)
+        with open(path, 'rb') as f:
+            data = f.read()
+    except OSError as e:
+        raise CheckpointError(f'{path}: cannot be read ({e.strerror})') from None
+    check_pickle(path, data)
+    try:
+        state = paddle.load(io.BytesIO(data))
     except (pickle.UnpicklingError, EOFError, ValueError, RuntimeError, OSError) as e:
         raise CheckpointError(f'{path}: cannot be read as a Paddle checkpoint ({type(e).__name__}: {e})') from None
     if not isinstance(state, dict):
