@@ -4,6 +4,7 @@
     python main.py --test -c configs/recognition/stgcn/stgcn_fsd.yaml -w output/STGCN/STGCN_best.pdparams
     python main.py -c ... --nprocs 2        (data parallel in 2 processes, the config's batch split between them)
     python -m paddle.distributed.launch --nproc_per_node 2 main.py -c ...   (the same; batch_size per process)
+    python main.py -c ... --crossval [GROUPS.npy]   (cross-validation by group: CROSSVAL in the config)
 """
 import argparse
 import os
@@ -27,6 +28,10 @@ def parse_args(argv=None):
     p.add_argument('--nprocs', type=int, default=1, metavar='N',
                    help='train data parallel in N processes (on the CPU: the cores shared among them), '
                         'DATASET.batch_size split among them; the fastest way to train on a multi-core CPU')
+    p.add_argument('--crossval', nargs='?', const='', metavar='GROUPS',
+                   help='cross-validation by group: train and test one fold per group (or CROSSVAL.folds folds of '
+                        'groups) from GROUPS.npy, one integer per training sample (default: CROSSVAL.groups); '
+                        'results in output_dir/crossval_summary.json and .txt')
     return p.parse_args(argv)
 
 
@@ -49,7 +54,12 @@ def main(argv=None):
         if args.weights:
             load_state(args.weights)
         launch.become(cmd, env)
-    if args.test:
+    if args.crossval is not None:
+        if args.test or args.resume or args.validate:
+            raise ConfigError('--crossval trains and tests every fold itself: leave out --test, --resume, --validate')
+        from paddlevideo.tasks.crossval import crossval
+        crossval(cfg, groups_file=args.crossval or None, weights=args.weights, seed=args.seed)
+    elif args.test:
         if not args.weights:
             raise ConfigError('--test needs the weights to test: -w path/to/model.pdparams')
         if launch.under_launch():

@@ -114,28 +114,30 @@ class TrainStep:
         return {k: float(v) for k, v in out.items()}
 
 
-def train_model(cfg, weights=None, validate=False, seed=None, resume=False, amp=False):
-    """Train per the config; returns the model. Optimizer-state names are scoped to this call, so a resumed
-    run finds its accumulators whatever else the process built before."""
+def train_model(cfg, weights=None, validate=False, seed=None, resume=False, amp=False, indices=None):
+    """Train per the config (on the samples `indices` of DATASET.train only, when given: a cross-validation
+    fold); returns the model. Optimizer-state names are scoped to this call, so a resumed run finds its
+    accumulators whatever else the process built before."""
     with paddle.utils.unique_name.guard():
-        return _train(cfg, weights, validate, seed, resume, amp)
+        return _train(cfg, weights, validate, seed, resume, amp, indices)
 
 
-def _train(cfg, weights, validate, seed, resume, amp):
+def _train(cfg, weights, validate, seed, resume, amp, indices=None):
     seed = int(cfg.get('seed', 0) if seed is None else seed)
     rank, world = parallel_rank()
     main = rank == 0
     logger = get_logger(cfg.output_dir if main else None)
     paddle.seed(seed)
     ds_cfg = cfg.get('DATASET') or {}
-    train_set = build_dataset(cfg, 'train', seed=seed)
+    train_set = build_dataset(cfg, 'train', seed=seed, indices=indices)
     valid_loader = None
     if validate and main:
         if ds_cfg.get('valid'):
             valid_set = build_dataset(cfg, 'valid', pipeline_split='valid')
         else:  # hold out a stratified fraction of train (PaddleVideo crashes here)
             fraction = float(ds_cfg.get('valid_fraction', 0.1))
-            train_idx, valid_idx = stratified_holdout(train_set.labels, fraction, seed)
+            keep, hold = stratified_holdout(train_set.labels[train_set.indices], fraction, seed)
+            train_idx, valid_idx = train_set.indices[keep], train_set.indices[hold]
             train_set = build_dataset(cfg, 'train', seed=seed, indices=train_idx)
             valid_set = build_dataset(cfg, 'train', pipeline_split='valid', seed=seed, indices=valid_idx)
             logger.info(f'validate on a stratified {fraction:.0%} of train: {len(valid_idx)} samples held out')

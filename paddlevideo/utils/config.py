@@ -7,10 +7,11 @@ from .errors import ConfigError
 
 TOP_LEVEL = {'MODEL', 'DATASET', 'PIPELINE', 'OPTIMIZER', 'METRIC', 'INFERENCE', 'MIX', 'model_name',
              'log_interval', 'epochs', 'output_dir', 'log_level', 'save_interval', 'val_interval', 'seed',
-             'resume_epoch', 'PRECISEBN', 'GRADIENT_ACCUMULATION'}
+             'resume_epoch', 'PRECISEBN', 'GRADIENT_ACCUMULATION', 'CROSSVAL'}
 DATASET_KEYS = {'batch_size', 'num_workers', 'test_batch_size', 'test_num_workers', 'valid_batch_size',
                 'train', 'valid', 'test', 'valid_fraction'}
 SPLIT_KEYS = {'format', 'file_path', 'label_path', 'test_mode', 'data_prefix', 'num_classes'}
+CROSSVAL_KEYS = {'groups', 'folds', 'test'}  # tasks/crossval.py: groups file, fold count, {view: split section}
 
 
 class AttrDict(dict):
@@ -54,6 +55,10 @@ def validate(cfg, path):
         if split not in ('train', 'valid', 'test'):
             raise ConfigError(f"{path}: PIPELINE.{split} is not a split; known: ['test', 'train', 'valid']")
         _check_keys(f'{path}: PIPELINE.{split}', pipe or {}, {'sample', 'transform', 'decode'})
+    crossval = cfg.get('CROSSVAL') or {}
+    _check_keys(f'{path}: CROSSVAL', crossval, CROSSVAL_KEYS)
+    for view, section in (crossval.get('test') or {}).items():
+        _check_keys(f'{path}: CROSSVAL.test.{view}', section or {}, SPLIT_KEYS)
 
 
 def parse_override(text):

@@ -1,2 +1,5 @@
 from .skeleton import (Compose, DropJoints, GenSkeFeat, RandomCrop, RandomFlip, RandomRotateScale,  # noqa: F401
                        Sampleframe, SkeletonNorm, valid_length)
+from .body import BodyNorm, PoseNoise  # noqa: F401
+from .camera import RandomCamera, fsd_view  # noqa: F401
+from .window import JumpWindow, apex_frame  # noqa: F401
