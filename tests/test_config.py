@@ -1,5 +1,6 @@
 """Config parsing, overrides, and a PaddleVideo stgcn_fsd.yaml running unchanged."""
 import math
+import re
 import textwrap
 
 import paddle
@@ -146,3 +147,46 @@ def test_registry_knows_every_component_kind():
     assert {'AutoPadding', 'Sampleframe', 'SkeletonNorm', 'RandomCrop', 'RandomFlip',
             'RandomRotateScale'} <= set(COMPONENTS.names('transform'))
     assert COMPONENTS.get('transform', 'AutoPadding') is Sampleframe
+
+
+@pytest.mark.parametrize('override, message', [
+    ('epochs=two', "epochs: expected an integer >= 1, got 'two'"),
+    ('epochs=-1', 'epochs: expected an integer >= 1, got -1'),
+    ('DATASET.batch_size=sixteen', "DATASET.batch_size: expected an integer >= 1, got 'sixteen'"),
+    ('DATASET.batch_size=0', 'DATASET.batch_size: expected an integer >= 1, got 0'),
+    ('DATASET.batch_size=2.5', 'DATASET.batch_size: expected an integer >= 1, got 2.5'),
+    ('MODEL.head.num_classes=five', "MODEL.head.num_classes: expected an integer >= 1, got 'five'"),
+    ('MODEL.backbone.in_channels=0', 'MODEL.backbone.in_channels: expected an integer >= 1, got 0'),
+    ('log_interval=0', 'log_interval: expected an integer >= 1, got 0'),
+    ('INFERENCE.window_size=-5', 'INFERENCE.window_size: expected an integer >= 1, got -5'),
+    ('DATASET.valid_fraction=0', 'DATASET.valid_fraction: expected a number > 0 and <= 1, got 0'),
+    ('MODEL=5', 'MODEL must be a section (a mapping), got 5'),
+    ('DATASET=5', 'DATASET must be a section (a mapping), got 5'),
+    ('PIPELINE.test=5', 'PIPELINE.test must be a section (a mapping), got 5'),
+    ('PRECISEBN={preciseBN_interval: 5}', 'PRECISEBN: precise BatchNorm statistics are not implemented'),
+    ('GRADIENT_ACCUMULATION={global_batch_size: 64}', 'GRADIENT_ACCUMULATION: gradient accumulation is not '
+                                                      'implemented'),
+    ('resume_epoch=3', 'resume_epoch: 3: use --resume, which continues from the last complete epoch'),
+    ('log_level=LOUD', "log_level: expected one of DEBUG, INFO, WARNING, ERROR, got 'LOUD'"),
+])
+def test_config_values_are_checked_where_the_config_is_read(pv_yaml, override, message):
+    with pytest.raises(ConfigError) as err:
+        get_config(pv_yaml, [override])
+    assert str(err.value).startswith(f'{pv_yaml}: {message}'), str(err.value)
+
+
+def test_paddlevideo_defaults_of_its_extra_keys_are_accepted(pv_yaml):
+    cfg = get_config(pv_yaml, ['resume_epoch=0', 'log_level=INFO', 'PRECISEBN=', 'DATASET.valid_fraction=0.1'])
+    assert cfg.resume_epoch == 0 and cfg.log_level == 'INFO'
+
+
+@pytest.mark.parametrize('transform, message', [
+    ({'Sampleframe': {'window_size': -5}}, 'Sampleframe.window_size: expected an integer >= 1, got -5'),
+    ({'RandomCrop': {'min_ratio': 1.5}}, 'RandomCrop.min_ratio: expected a number > 0 and <= 1, got 1.5'),
+    ({'RandomFlip': {'prob': 'half'}}, "RandomFlip.prob: expected a number >= 0 and <= 1, got 'half'"),
+    ({'RandomRotateScale': {'scale': [1.2, 0.9]}}, 'RandomRotateScale.scale: expected a number >= 1.2, got 0.9'),
+    ({'SkeletonNorm': None, 'RandomCrop': None}, 'PIPELINE transform entry '),
+])
+def test_transform_options_are_checked_when_the_pipeline_is_built(transform, message):
+    with pytest.raises(ConfigError, match=f'^{re.escape(message)}'):
+        Compose({'transform': [transform]})

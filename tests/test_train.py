@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from paddlevideo.loader import build_dataset
+from paddlevideo.loader import build_dataset, build_loader
 from paddlevideo.loader.builder import EpochBatchSampler, collate
 from paddlevideo.modeling import build_model
 from paddlevideo.solver import build_optimizer
@@ -291,3 +291,36 @@ def test_malloc_policy_keeps_or_returns_freed_pages():
     for key in (('lean', False), ('keep', True)):  # every reallocation faults in every page: never 3 cheap ones
         applied, faults = results[key]
         assert applied == (key[1] is False) and len(faults) == 39 and min(faults) >= pages // 16, (key, results)
+
+
+@pytest.mark.parametrize('workers', [0, 2])
+def test_a_transform_error_in_the_loader_ends_the_run_with_its_message(tmp_path, workers):
+    """Paddle's DataLoader waited forever when a transform raised in its loader thread (no workers) and turned a
+    worker's error into 'Blocking queue is killed'; the run must end with the transform's own line."""
+    x = np.random.default_rng(0).normal(size=(8, 3, 20, 25, 1)).astype(np.float32)
+    cfg = write_config(tmp_path, {'train': (x, np.arange(8) % 2)}, window=16, batch=4, classes=2)
+    result = subprocess.run([sys.executable, str(ROOT / 'main.py'), '-c', cfg, '-o',
+                             f'DATASET.num_workers={workers}', '-o', 'PIPELINE.train.transform.0={DropJoints: '
+                             '{joints: [30]}}'], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert [ln for ln in result.stderr.splitlines() if ln.strip()][-1] == (
+        'error: DropJoints: joints [30] out of range for V=25 joints'), result.stderr
+    assert 'Traceback' not in result.stderr and 'FatalError' not in result.stderr
+
+
+def test_worker_processes_give_the_batches_of_this_thread(penn, tmp_path):
+    """Forked workers draw the same augmentations as this thread, epoch by epoch (seeded by seed, epoch, sample)."""
+    x, y = subset(penn['train_x'], penn['train_y'], 2, classes=range(5))
+    cfg = get_config(write_config(tmp_path, {'train': (x, y)}, window=24, batch=3, classes=5))
+    dataset = build_dataset(cfg, 'train', seed=1)
+    epochs = {}
+    for workers in (0, 2):
+        loader, sampler = build_loader(dataset, 3, workers, shuffle=True, seed=1)
+        for epoch in (1, 2):
+            sampler.set_epoch(epoch)
+            epochs[workers, epoch] = [(d.numpy(), t.numpy()) for d, t in loader]
+    assert len(epochs[0, 1]) == 4 and not np.array_equal(epochs[0, 1][0][0], epochs[0, 2][0][0])
+    for epoch in (1, 2):
+        for (a, la), (b, lb) in zip(epochs[0, epoch], epochs[2, epoch], strict=True):
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(la, lb)

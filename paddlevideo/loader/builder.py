@@ -1,5 +1,8 @@
 """Datasets and loaders from the DATASET and PIPELINE sections; the data shape the config expects."""
+import collections
+import multiprocessing
 import os
+import signal
 
 import numpy as np
 import paddle
@@ -111,8 +114,55 @@ def collate(batch):
     return data, labels
 
 
+class BatchLoader:
+    """Batches of (data, labels) tensors in sampler order, made in this thread or, with `workers`, in forked
+    worker processes (at most two batches per worker ahead). Paddle's DataLoader leaves the training loop
+    waiting forever when a transform raises in its loader thread, and turns a worker's error into 'Blocking
+    queue is killed'; here the transform's own exception reaches the caller, with its message."""
+
+    def __init__(self, dataset, sampler, workers=0):
+        self.dataset, self.sampler, self.workers = dataset, sampler, workers
+
+    def __len__(self):
+        return len(self.sampler)
+
+    def batch(self, indices):
+        return collate([self.dataset[i] for i in indices])
+
+    def __iter__(self):
+        if self.workers <= 0:
+            batches = map(self.batch, self.sampler)
+            yield from ((paddle.to_tensor(d), paddle.to_tensor(y)) for d, y in batches)
+            return
+        # forked per epoch, so the workers see the dataset's current epoch (its augmentation seed); they inherit
+        # the loader (a memory-mapped dataset cannot be pickled to them) and Paddle's signal handlers, which
+        # would print a C++ 'FatalError' for the SIGTERM that ends a pool
+        global _FORKED
+        _FORKED = self
+        with multiprocessing.get_context('fork').Pool(self.workers, _default_sigterm) as pool:
+            pending = collections.deque()
+            for indices in self.sampler:
+                pending.append(pool.apply_async(_forked_batch, (indices,)))
+                if len(pending) > 2 * self.workers:
+                    d, y = pending.popleft().get()
+                    yield paddle.to_tensor(d), paddle.to_tensor(y)
+            while pending:
+                d, y = pending.popleft().get()
+                yield paddle.to_tensor(d), paddle.to_tensor(y)
+
+
+_FORKED = None  # the BatchLoader whose workers are being forked
+
+
+def _default_sigterm():
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def _forked_batch(indices):
+    return _FORKED.batch(indices)
+
+
 def build_loader(dataset, batch_size, num_workers=0, shuffle=False, drop_last=False, seed=0, rank=0, world=1):
+    """(loader, sampler): batches of the dataset, in `num_workers` processes or, with 0, in this thread."""
     sampler = EpochBatchSampler(dataset, batch_size, shuffle, drop_last, seed, rank, world)
-    loader = paddle.io.DataLoader(dataset, batch_sampler=sampler, num_workers=num_workers,
-                                  collate_fn=collate, return_list=True, use_shared_memory=False)
-    return loader, sampler
+    return BatchLoader(dataset, sampler, num_workers), sampler

@@ -11,7 +11,7 @@ from .train import evaluate
 
 def test_model(cfg, weights, dump=None):
     """Evaluate `weights` on DATASET.test; returns the report dict (None for an unlabelled set)."""
-    logger = get_logger(cfg.output_dir)
+    logger = get_logger(cfg.output_dir, level=cfg.get('log_level', 'INFO'))
     ds_cfg = cfg.get('DATASET') or {}
     dataset = build_dataset(cfg, 'test')
     loader, _ = build_loader(dataset, int(ds_cfg.get('test_batch_size', 32)),

@@ -1,6 +1,7 @@
 """YAML config in PaddleVideo's vocabulary, with `-o KEY=VALUE` overrides (dotted keys, list indices)."""
 import os
 
+import numpy as np
 import yaml
 
 from .errors import ConfigError
@@ -41,11 +42,64 @@ def _check_keys(where, got, known):
         raise ConfigError(f"{where}: unknown key(s) {unknown}; known: {sorted(known)}")
 
 
+# Numbers a config holds, as (kind, lowest value), checked when the config is read.
+NUMBERS = {('epochs',): (int, 1), ('log_interval',): (int, 1), ('save_interval',): (int, 1),
+           ('val_interval',): (int, 1), ('seed',): (int, 0), ('resume_epoch',): (int, 0),
+           ('DATASET', 'batch_size'): (int, 1), ('DATASET', 'test_batch_size'): (int, 1),
+           ('DATASET', 'valid_batch_size'): (int, 1), ('DATASET', 'num_workers'): (int, 0),
+           ('DATASET', 'test_num_workers'): (int, 0), ('MODEL', 'head', 'num_classes'): (int, 1),
+           ('MODEL', 'backbone', 'in_channels'): (int, 1), ('INFERENCE', 'window_size'): (int, 1),
+           ('INFERENCE', 'num_channels'): (int, 1), ('INFERENCE', 'vertex_nums'): (int, 1),
+           ('INFERENCE', 'person_nums'): (int, 1)}
+SECTIONS = ('MODEL', 'DATASET', 'PIPELINE', 'OPTIMIZER', 'METRIC', 'INFERENCE', 'MIX', 'MODEL.backbone',
+            'MODEL.head', 'DATASET.train', 'DATASET.valid', 'DATASET.test', 'PIPELINE.train', 'PIPELINE.valid',
+            'PIPELINE.test')
+LOG_LEVELS = ('DEBUG', 'INFO', 'WARNING', 'ERROR')
+# PaddleVideo keys this project has no counterpart for: refused with the reason, not silently ignored.
+REFUSED = {'PRECISEBN': 'precise BatchNorm statistics are not implemented (BatchNorm keeps running statistics); '
+                        'remove PRECISEBN',
+           'GRADIENT_ACCUMULATION': 'gradient accumulation is not implemented; set DATASET.batch_size to the global '
+                                    'batch (--nprocs splits it over processes)'}
+
+
+def _lookup(cfg, keys):
+    node = cfg
+    for k in keys:
+        if not isinstance(node, dict) or node.get(k) is None:
+            return None
+        node = node[k]
+    return node
+
+
+def _check_values(cfg, path):
+    """Sections are mappings, numbers are numbers in range, and no key is accepted that does nothing."""
+    for name in SECTIONS:
+        node = _lookup(cfg, name.split('.'))
+        if node is not None and not isinstance(node, dict):
+            raise ConfigError(f'{path}: {name} must be a section (a mapping), got {node!r}')
+    for keys, (kind, low) in NUMBERS.items():
+        value = _lookup(cfg, keys)
+        if value is not None:
+            number(f"{path}: {'.'.join(keys)}", value, kind, low)
+    fraction = _lookup(cfg, ('DATASET', 'valid_fraction'))
+    if fraction is not None:
+        number(f'{path}: DATASET.valid_fraction', fraction, float, 0, 1, low_open=True)
+    for key, why in REFUSED.items():
+        if cfg.get(key):
+            raise ConfigError(f'{path}: {key}: {why}')
+    if cfg.get('resume_epoch'):
+        raise ConfigError(f'{path}: resume_epoch: {cfg.resume_epoch}: use --resume, which continues from the last '
+                          f'complete epoch in output_dir')
+    if cfg.get('log_level') is not None and str(cfg.log_level).upper() not in LOG_LEVELS:
+        raise ConfigError(f"{path}: log_level: expected one of {', '.join(LOG_LEVELS)}, got {cfg.log_level!r}")
+
+
 def validate(cfg, path):
     _check_keys(path, cfg, TOP_LEVEL)
     for key in ('MODEL',):
         if key not in cfg:
             raise ConfigError(f"{path}: missing section '{key}'")
+    _check_values(cfg, path)
     dataset = cfg.get('DATASET') or {}
     _check_keys(f'{path}: DATASET', dataset, DATASET_KEYS)
     for split in ('train', 'valid', 'test'):
@@ -59,6 +113,20 @@ def validate(cfg, path):
     _check_keys(f'{path}: CROSSVAL', crossval, CROSSVAL_KEYS)
     for view, section in (crossval.get('test') or {}).items():
         _check_keys(f'{path}: CROSSVAL.test.{view}', section or {}, SPLIT_KEYS)
+
+
+def number(where, value, kind=float, low=None, high=None, low_open=False):
+    """`value` as `kind` (int or float) within [low, high] (low itself excluded when low_open); else a ConfigError
+    naming `where` and what was found (a string, a bool, a fraction where an integer is meant, out of range)."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and np.isfinite(value)
+    ok = ok and (kind is float or float(value).is_integer())
+    if ok:
+        ok = (low is None or value > low or (value == low and not low_open)) and (high is None or value <= high)
+    if not ok:
+        bounds = (f' {">" if low_open else ">="} {low}' if low is not None else '') + \
+            (f'{" and" if low is not None else ""} <= {high}' if high is not None else '')
+        raise ConfigError(f'{where}: expected {"an integer" if kind is int else "a number"}{bounds}, got {value!r}')
+    return kind(value)
 
 
 def parse_override(text):

@@ -5,10 +5,11 @@ import os
 import sys
 
 
-def get_logger(output_dir=None, name='paddlevideo'):
-    """A logger writing plain lines to stdout and, if output_dir is given, to a log file there."""
+def get_logger(output_dir=None, name='paddlevideo', level='INFO'):
+    """A logger writing plain lines to stdout and, if output_dir is given, to a log file there; `level` is the
+    config's log_level."""
     logger = logging.getLogger(name)
-    logger.setLevel(logging.INFO)
+    logger.setLevel(str(level).upper())
     logger.propagate = False
     for h in list(logger.handlers):
         logger.removeHandler(h)

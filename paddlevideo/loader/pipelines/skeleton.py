@@ -11,6 +11,7 @@ import inspect
 
 import numpy as np
 
+from ...utils.config import number
 from ...utils.errors import ConfigError
 from ...utils.registry import COMPONENTS
 from ...skeleton import FLIP_PAIRS, bone_parents, layout_spec
@@ -32,7 +33,8 @@ class Sampleframe:
     """Valid frames -> a fixed window: zero-pad a short clip, sample a long one (uniformly, or in order at random)."""
 
     def __init__(self, window_size, random_pad=False):
-        self.window_size, self.random_pad = int(window_size), bool(random_pad)
+        self.window_size = number('Sampleframe.window_size', window_size, int, low=1)
+        self.random_pad = bool(random_pad)
 
     def __call__(self, data, rng):
         C, _, V, M = data.shape
@@ -62,7 +64,8 @@ class SkeletonNorm:
 
     def __init__(self, axis=2, squeeze=False, center=None, per_frame=True, layout='fsd10'):
         self.center = layout_spec(layout)['center'] if center is None else int(center)
-        self.axis, self.squeeze, self.per_frame = axis, squeeze, bool(per_frame)
+        self.axis = number('SkeletonNorm.axis', axis, int, low=1)
+        self.squeeze, self.per_frame = squeeze, bool(per_frame)
 
     def __call__(self, data, rng):
         if self.per_frame:
@@ -99,7 +102,7 @@ class RandomCrop:
     """Keep a random contiguous part (a fraction in [min_ratio, 1]) of the valid frames, in order, then re-pad."""
 
     def __init__(self, min_ratio=0.7):
-        self.min_ratio = float(min_ratio)
+        self.min_ratio = number('RandomCrop.min_ratio', min_ratio, low=0, high=1, low_open=True)
 
     def __call__(self, data, rng):
         T = valid_length(data)
@@ -117,7 +120,11 @@ class RandomRotateScale:
     """Rotate x, y by up to +-max_angle degrees and scale by a factor in `scale`; zeros stay zero."""
 
     def __init__(self, max_angle=10.0, scale=(0.9, 1.1)):
-        self.max_angle, self.scale = float(max_angle), tuple(scale)
+        self.max_angle = number('RandomRotateScale.max_angle', max_angle, low=0, high=180)
+        if not isinstance(scale, (list, tuple)) or len(scale) != 2:
+            raise ConfigError(f'RandomRotateScale.scale: expected [low, high], got {scale!r}')
+        low = number('RandomRotateScale.scale', scale[0], low=0, low_open=True)
+        self.scale = (low, number('RandomRotateScale.scale', scale[1], low=low))
 
     def __call__(self, data, rng):
         a = np.deg2rad(rng.uniform(-self.max_angle, self.max_angle))
@@ -133,7 +140,8 @@ class RandomFlip:
     """Mirror x (x -> -x) and swap left / right joints of `layout`, with probability `prob`."""
 
     def __init__(self, prob=0.5, layout='fsd10'):
-        self.prob, self.perm = float(prob), np.arange(layout_spec(layout)['num_node'])
+        self.prob = number('RandomFlip.prob', prob, low=0, high=1)
+        self.perm = np.arange(layout_spec(layout)['num_node'])
         for a, b in FLIP_PAIRS[layout]:
             self.perm[a], self.perm[b] = b, a
 
@@ -197,12 +205,15 @@ class Compose:
         for entry in cfg.get('transform') or []:
             if isinstance(entry, str):
                 entry = {entry: None}
+            if not isinstance(entry, dict) or len(entry) != 1:
+                raise ConfigError(f'PIPELINE transform entry {entry}: expected one transform name, with its options '
+                                  f'under it')
             (name, args), = entry.items()
             steps.append({'name': name, **(args or {})})
         if layout is not None:
             for step in steps:
-                takes_layout = 'layout' in inspect.signature(COMPONENTS.get('transform', step['name'])).parameters
-                if takes_layout and step.setdefault('layout', layout) != layout:
+                cls = COMPONENTS.get('transform', step['name']) if 'name' in step else None
+                if cls and 'layout' in inspect.signature(cls).parameters and step.setdefault('layout', layout) != layout:
                     raise ConfigError(f"PIPELINE {step['name']}: layout '{step['layout']}' but the model's is "
                                       f"'{layout}' (MODEL.backbone.layout); leave it out to use the model's")
         self.transforms = [COMPONENTS.build('transform', s) for s in steps]
