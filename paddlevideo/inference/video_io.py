@@ -1,0 +1,96 @@
+"""Video input for the pose path, the demo and the live camera: frames streamed from OpenCV, never all in memory.
+
+open_video takes a file, a camera index ("0") or a stream URL; a video that is missing, unreadable or decodes no
+frame is one DataError naming it. cv2 is imported only here and only when a video is opened, so the data tools
+that never read video (OpenPose JSON) do not need OpenCV.
+"""
+import math
+import os
+
+from ..utils.errors import ConfigError, DataError
+
+VIDEO_REQUIREMENTS = 'python -m pip install --no-deps -r requirements-video.txt'
+
+
+def import_cv2():
+    try:
+        import cv2
+    except ImportError:
+        raise ConfigError(f'reading video needs OpenCV, which is not installed: {VIDEO_REQUIREMENTS}') from None
+    return cv2
+
+
+def _is_camera(source):
+    return isinstance(source, int) or (isinstance(source, str) and source.isdigit())
+
+
+class Video:
+    """An opened video: `fps` (0.0 where the source does not say), `size` (W, H) from the first decoded frame,
+    `frame_count` (the container's figure: approximate for some codecs, 0 for cameras and streams) and iteration
+    over BGR uint8 frames. A file can be iterated again (it is reopened); a camera or stream goes on from where
+    it is. A context manager; close() releases the capture."""
+
+    def __init__(self, source):
+        cv2 = import_cv2()
+        self.source = source
+        self.name = f'camera {source}' if _is_camera(source) else str(source)
+        is_url = isinstance(source, str) and '://' in source
+        if not _is_camera(source) and not is_url and not os.path.isfile(source):
+            raise DataError(f'video not found: {source}')
+        self._capture = cv2.VideoCapture(int(source) if _is_camera(source) else str(source))
+        if not self._capture.isOpened():
+            self._capture.release()
+            raise DataError(f'{self.name}: cannot be opened as a video (OpenCV found no reader for it)')
+        ok, frame = self._capture.read()
+        if not ok or frame is None:
+            self._capture.release()
+            raise DataError(f'{self.name}: no frame could be decoded (not a video, or a corrupt one)')
+        self._first = frame
+        self._started = False
+        self.size = (frame.shape[1], frame.shape[0])
+        fps = self._capture.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if math.isfinite(fps) and fps > 0 else 0.0
+        count = self._capture.get(cv2.CAP_PROP_FRAME_COUNT)
+        self.frame_count = int(count) if math.isfinite(count) and count > 0 else 0
+
+    @property
+    def is_file(self):
+        return not _is_camera(self.source) and '://' not in str(self.source)
+
+    def __iter__(self):
+        if self._capture is None:
+            raise DataError(f'{self.name}: the video was closed')
+        if self._started:
+            if not self.is_file:
+                yield from self._read()
+                return
+            self._capture.release()
+            self._capture = import_cv2().VideoCapture(str(self.source))
+        else:
+            self._started = True
+            first, self._first = self._first, None
+            yield first
+        yield from self._read()
+
+    def _read(self):
+        while True:
+            ok, frame = self._capture.read()
+            if not ok:
+                return
+            yield frame
+
+    def close(self):
+        if self._capture is not None:
+            self._capture.release()
+            self._capture = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_video(source):
+    """A file path, a camera index (an int or a digit string such as "0") or a stream URL -> Video."""
+    return Video(source)
