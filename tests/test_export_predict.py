@@ -80,7 +80,8 @@ def exported(request, tmp_path_factory):
     weights = COMPAT if graph == 'spatial' else learnable_weights(tmp / 'learnable.pdparams')
     cfg = get_config(CONFIG, overrides(graph))
     paths = export_model(cfg, str(weights), str(tmp / 'inference'), onnx=True)
-    assert sorted(os.path.basename(p) for p in paths) == ['STGCN.json', 'STGCN.onnx', 'STGCN.pdiparams']
+    assert sorted(os.path.basename(p) for p in paths) == ['STGCN.contract.json', 'STGCN.json', 'STGCN.onnx',
+                                                          'STGCN.pdiparams']
     model = load_weights(build_model(cfg.MODEL), str(weights))
     model.eval()
     x = real_inputs(cfg)
@@ -303,7 +304,7 @@ def spatial_export(tmp_path_factory):
     args = [a for o in overrides('spatial') for a in ('--override', o)]
     result = cli('export_model.py', '-c', CONFIG, '-p', COMPAT, '-o', folder, '--onnx', *args)
     assert result.returncode == 0, result.stderr
-    assert sorted(os.listdir(folder)) == ['STGCN.json', 'STGCN.onnx', 'STGCN.pdiparams']
+    assert sorted(os.listdir(folder)) == ['STGCN.contract.json', 'STGCN.json', 'STGCN.onnx', 'STGCN.pdiparams']
     cfg = get_config(CONFIG, overrides('spatial'))
     model = load_weights(build_model(cfg.MODEL), str(COMPAT))
     model.eval()

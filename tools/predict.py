@@ -1,11 +1,11 @@
 """Classify skeleton .npy files with an exported ST-GCN (Paddle Inference or ONNX Runtime), PaddleVideo-style.
 
-python tools/predict.py --input_file data/fsd10/example_skeleton.npy \
-    --config configs/recognition/stgcn/stgcn_fsd.yaml \
-    --model_file inference/STGCN/STGCN.json --params_file inference/STGCN/STGCN.pdiparams
+python tools/predict.py --input_file data/fsd10/example_skeleton.npy --model_file inference/STGCN/STGCN.json
 
 --input_file takes one .npy (a sample C x T x V x M, or a batch N x C x T x V x M), a folder of .npy files or a
-glob. Each sample goes through the config's test pipeline, so a raw file of any length T works.
+glob. Each sample goes through the model's test pipeline, so a raw file of any length T works. The exported
+model carries its contract (<name>.contract.json: test pipeline, class names, ...); --config is needed only for a
+model exported without one, and if given must agree with it.
 """
 import argparse
 import glob
@@ -17,11 +17,10 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
 import numpy as np  # noqa: E402
 
-from paddlevideo.inference import Predictor, input_shape  # noqa: E402
+from paddlevideo.inference import Recognizer  # noqa: E402
 from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS  # noqa: E402
-from paddlevideo.loader.builder import data_spec, num_classes  # noqa: E402
+from paddlevideo.inference.recognizer import softmax  # noqa: E402
 from paddlevideo.loader.dataset import check_finite, check_skeleton_shape, open_npy  # noqa: E402
-from paddlevideo.loader.pipelines import Compose  # noqa: E402
 from paddlevideo.utils.cli import add_bool_flag, run, str2bool  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 from paddlevideo.utils.errors import ConfigError, DataError  # noqa: E402
@@ -31,7 +30,9 @@ from paddlevideo.utils.fileio import write_text  # noqa: E402
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-i', '--input_file', required=True, help='.npy file, folder of .npy files, or glob')
-    parser.add_argument('-c', '--config', required=True, help='YAML config (its PIPELINE.test is applied)')
+    parser.add_argument('-c', '--config', default=None,
+                        help='YAML config the model was exported with (default: the contract exported beside it; '
+                             'needed for a model exported without one)')
     parser.add_argument('-o', '--override', action='append', default=[], metavar='KEY=VALUE',
                         help='config override (repeatable)')
     parser.add_argument('--model_file', required=True, help='<name>.json (or legacy .pdmodel), or <name>.onnx')
@@ -69,10 +70,9 @@ def input_files(pattern):
     return files
 
 
-def samples(files, pipeline, predictor):
+def samples(files, recognizer):
     """(name, sample C x W x V x M) for every sample of every file, after the test pipeline."""
-    _, C, _, V, M = predictor.input_shape
-    rng = np.random.default_rng(0)
+    _, C, _, V, M = recognizer.contract['input_shape']
     for path in files:
         data = open_npy(path, 'input')[0]
         if data.ndim not in (4, 5) or not (np.issubdtype(data.dtype, np.floating)
@@ -80,13 +80,11 @@ def samples(files, pipeline, predictor):
             raise DataError(f'{path}: expected a skeleton array, C x T x V x M (one sample) or N x C x T x V x M, '
                             f'of real numbers; found shape {data.shape} {data.dtype}')
         batch = data if data.ndim == 5 else data[None]
-        check_skeleton_shape(batch.shape, path, channels=pipeline.in_channels(C), joints=V, persons=M)
+        check_skeleton_shape(batch.shape, path, channels=recognizer.pipeline.in_channels(C), joints=V, persons=M)
         check_finite(batch, path)
         for i in range(len(batch)):
             name = f'{path}[{i}]' if data.ndim == 5 else path
-            sample = pipeline(np.array(batch[i]), rng)
-            predictor.check_shape((1, *sample.shape), f'{name} after the test pipeline')
-            yield name, sample
+            yield name, recognizer.prepare(np.array(batch[i]), name)
 
 
 def read_label_map(path, count):
@@ -97,11 +95,6 @@ def read_label_map(path, count):
     if len(names) != count:
         raise DataError(f'{path}: {len(names)} class names for {count} classes (one name per line expected)')
     return names
-
-
-def softmax(logits):
-    e = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
 
 
 def report(names, logits, top_k, labels):
@@ -122,28 +115,28 @@ def report(names, logits, top_k, labels):
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = get_config(args.config, args.override)
-    classes = num_classes(cfg)
+    if args.override and not args.config:
+        raise ConfigError('-o/--override changes a config: give --config too')
+    cfg = get_config(args.config, args.override) if args.config else None
+    recognizer = Recognizer.from_export(
+        args.model_file, cfg, args.config, params_file=args.params_file, backend=args.backend, use_gpu=args.use_gpu,
+        use_tensorrt=args.use_tensorrt, enable_mkldnn=args.enable_mkldnn, precision=args.precision,
+        cpu_threads=args.cpu_threads, batch_size=args.batch_size)
+    classes = recognizer.num_classes
     if not 1 <= args.top_k <= classes:
         raise ConfigError(f'--top_k must be between 1 and {classes} (the number of classes), got {args.top_k}')
-    labels = read_label_map(args.label_map, classes) if args.label_map else None
+    labels = read_label_map(args.label_map, classes) if args.label_map else recognizer.contract['class_names']
     files = input_files(args.input_file)
-    predictor = Predictor(args.model_file, args.params_file, args.backend, args.use_gpu, args.use_tensorrt,
-                          args.enable_mkldnn, args.precision, args.cpu_threads, args.batch_size)
-    want = [None, *predictor.input_shape[1:]]
-    if input_shape(cfg) != want:
-        raise ConfigError(f'{predictor.model_file} takes input {want} (N, C, window, V, M) but {args.config} '
-                          f'makes {input_shape(cfg)}: predict with the config the model was exported with')
-    pipeline = Compose((cfg.get('PIPELINE') or {}).get('test'), data_spec(cfg)['layout'])
+    predictor = recognizer.predictor
     results, names, batch = [], [], []
-    for name, sample in samples(files, pipeline, predictor):
+    for name, sample in samples(files, recognizer):
         names.append(name)
         batch.append(sample)
         if len(batch) == args.batch_size:
-            results += report(names, predictor.predict(np.stack(batch)), args.top_k, labels)
+            results += report(names, recognizer.logits(np.stack(batch)), args.top_k, labels)
             names, batch = [], []
     if batch:
-        results += report(names, predictor.predict(np.stack(batch)), args.top_k, labels)
+        results += report(names, recognizer.logits(np.stack(batch)), args.top_k, labels)
     if args.output:
         summary = {'model_file': predictor.model_file, 'backend': predictor.backend, 'device': predictor.device,
                    'results': results}

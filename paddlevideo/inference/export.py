@@ -1,36 +1,24 @@
-"""Export a trained recognizer for deployment: a Paddle inference model (paddle.jit.save) and, optionally, ONNX.
+"""Export a trained recognizer for deployment: a Paddle inference model (paddle.jit.save), optionally ONNX, and
+the model's input contract beside them (<name>.contract.json, see contract.py).
 
 The input is fixed by the config as [None, C, window, V, M] (the batch stays dynamic). Every file is written
 into a temporary folder next to the destination and renamed into place, so an existing export is never left
 half-overwritten.
 """
+import json
 import os
 import shutil
 import tempfile
 
 import paddle
 
-from ..loader.builder import data_spec
 from ..modeling import build_model
 from ..utils.checkpoint import load_weights
-from ..utils.errors import ConfigError
 from ..utils.logger import native_stdout_to_stderr
+from .contract import SUFFIX, contract_path, input_shape, model_contract
 
 INPUT_NAME = 'data_batch'
 ONNX_OPSET = 13
-
-
-def input_shape(cfg):
-    """[None, C, window, V, M] from the config; INFERENCE.num_channels / vertex_nums must agree with MODEL."""
-    spec = data_spec(cfg)
-    inference = cfg.get('INFERENCE') or {}
-    for key, name in (('num_channels', 'channels'), ('vertex_nums', 'joints')):
-        if inference.get(key) is not None and int(inference[key]) != spec[name]:
-            raise ConfigError(f'INFERENCE.{key} is {inference[key]} but the model takes {spec[name]} {name} '
-                              f'(MODEL.backbone in_channels / layout)')
-    if not spec['window']:
-        raise ConfigError('no window size: set INFERENCE.window_size or PIPELINE.test.sample.window_size')
-    return [None, spec['channels'], int(spec['window']), spec['joints'], int(spec['persons'] or 1)]
 
 
 def to_onnx(model_file, params_file):
@@ -50,8 +38,9 @@ def to_onnx(model_file, params_file):
 
 
 def export_model(cfg, weights, output_dir, save_name=None, onnx=False):
-    """Build MODEL, load `weights`, write <output_dir>/<save_name>.json + .pdiparams (+ .onnx); returns the paths."""
-    shape = input_shape(cfg)
+    """Build MODEL, load `weights`, write <output_dir>/<save_name>.json + .pdiparams + .contract.json (+ .onnx);
+    returns the paths."""
+    shape, contract = input_shape(cfg), model_contract(cfg)
     model = build_model(cfg.MODEL)
     load_weights(model, weights)
     model.eval()
@@ -66,8 +55,10 @@ def export_model(cfg, weights, output_dir, save_name=None, onnx=False):
             data = to_onnx(os.path.join(tmp, name + '.json'), os.path.join(tmp, name + '.pdiparams'))
             with open(os.path.join(tmp, name + '.onnx'), 'wb') as f:
                 f.write(data)
-        # parameters first, so a reader that finds the new program also finds its parameters
-        files = sorted(os.listdir(tmp), key=lambda f: not f.endswith('.pdiparams'))
+        with open(contract_path(os.path.join(tmp, name + '.json')), 'w', encoding='utf-8') as f:
+            json.dump(contract, f, indent=1)
+        # parameters and contract first, so a reader that finds the new program also finds what goes with it
+        files = sorted(os.listdir(tmp), key=lambda f: (not f.endswith('.pdiparams'), not f.endswith(SUFFIX)))
         for f in files:
             os.replace(os.path.join(tmp, f), os.path.join(output_dir, f))
     finally:

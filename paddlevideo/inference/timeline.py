@@ -1,0 +1,243 @@
+"""Sliding windows over skeleton frames -> per-frame class scores -> segments (the timeline of elements).
+
+Both steps are streaming (frames in one at a time, results out as soon as they are final), so the annotated
+video keeps only a bounded buffer of frames and live input runs on the same code; the whole-video functions
+`frame_scores` and `segment` are the streaming classes fed to the end.
+"""
+import csv
+import io
+import json
+from collections import deque
+
+import numpy as np
+
+from ..utils.errors import ConfigError
+from ..utils.fileio import atomic_write, write_text
+
+NO_ELEMENT = 'no element'
+_EPS = 1e-6   # in model frames: times that agree this closely are the same instant
+
+
+class SlidingScores:
+    """Skeleton frames in, one at a time -> each frame's class scores, the mean over the windows covering it.
+
+    `score_windows(list of (T, V, 3) frames) -> (n, K)` scores windows of `window` model frames, which start every
+    `stride` model frames; one more window ends on the last frame when the regular ones do not (so every frame is
+    covered), and a video shorter than a window is one short window (the test pipeline pads it). A window in which
+    nobody was seen scores 0 for every class: no evidence, so no element.
+    When `model_fps` differs from `video_fps`, frames are resampled to the model's rate first (a model frame holds
+    the latest video frame at or before its time) and each video frame reads the model frame at its time.
+    A frame's scores are final once no later window can cover it: `window` model frames later, or at the end.
+    `latest` holds the most recent window's scores (what live display shows as the current element).
+    """
+
+    def __init__(self, score_windows, window, stride, num_classes, video_fps, model_fps=None):
+        window, stride = int(window), int(stride)
+        if not 1 <= stride <= window:
+            raise ConfigError(f'stride must be between 1 and the window ({window} frames), got {stride}')
+        if not video_fps or video_fps <= 0:
+            raise ConfigError(f'the video frame rate must be positive, got {video_fps}')
+        self.score_windows, self.window, self.stride, self.num_classes = score_windows, window, stride, num_classes
+        self.video_fps = float(video_fps)
+        self.ratio = float(model_fps or video_fps) / self.video_fps   # model frames per video frame
+        self.frames = deque(maxlen=window)   # the last `window` model frames
+        self.sums, self.counts = {}, {}      # model frame -> summed window scores, number of windows
+        self.pending = deque()               # video frames not final yet: (video index, model index)
+        self.n_model = self.n_video = 0
+        self.held = None                     # the last video frame's joints (sample and hold)
+        self.latest = None
+
+    def push(self, joints, time=None):
+        """Add one video frame's (V, 3) joints at `time` seconds (default: its index over the video's fps);
+        returns [(video index, (K,) scores)] for the frames that became final."""
+        at = (self.n_video if time is None else time * self.video_fps) * self.ratio   # in model frames
+        if self.held is not None:
+            self._emit_until(at - _EPS, self.held)
+        self._emit_until(at + _EPS, joints)
+        self.held = joints
+        self.pending.append((self.n_video, min(int(np.floor(at + _EPS)), self.n_model - 1)))
+        self.n_video += 1
+        return self._final(self.n_model - 1 - self.window)
+
+    def finish(self, end_time=None):
+        """The end of the video (at `end_time` seconds, default one frame after the last): the last window, and
+        the scores of every frame still waiting."""
+        end = (self.n_video if end_time is None else end_time * self.video_fps) * self.ratio
+        if self.held is not None:
+            self._emit_until(end - _EPS, self.held)
+        n, W = self.n_model, self.window
+        if 0 < n < W or (n >= W and (n - W) % self.stride):
+            self._score(max(n - W, 0), n)
+        return self._final(n - 1)
+
+    def _emit_until(self, at, joints):
+        """Model frames up to time `at` (in model frames) hold `joints`; a window ending on one is scored."""
+        while self.n_model <= at:
+            i = self.n_model
+            self.frames.append(np.asarray(joints, dtype=np.float32))
+            self.sums[i], self.counts[i] = np.zeros(self.num_classes, np.float64), 0
+            self.n_model += 1
+            start = i + 1 - self.window
+            if start >= 0 and start % self.stride == 0:
+                self._score(start, i + 1)
+
+    def _score(self, start, end):
+        clip = np.stack(list(self.frames)[len(self.frames) - (end - start):])
+        scores = (np.asarray(self.score_windows([clip]), dtype=np.float64)[0] if clip[..., 2].any()
+                  else np.zeros(self.num_classes))
+        for i in range(start, end):
+            self.sums[i] += scores
+            self.counts[i] += 1
+        self.latest = scores
+
+    def _final(self, last_final):
+        out = []
+        while self.pending and self.pending[0][1] <= last_final:
+            j, m = self.pending.popleft()
+            out.append((j, (self.sums[m] / self.counts[m]).astype(np.float32)))
+        keep = self.pending[0][1] if self.pending else self.n_model - self.window
+        for m in [m for m in self.sums if m < keep]:
+            del self.sums[m], self.counts[m]
+        return out
+
+
+class Segmenter:
+    """Per-frame class scores in order -> rows that tile the video: elements and 'no element'.
+
+    An element starts on a frame whose best class scores at least `enter` and lasts while that class scores at
+    least `leave` (hysteresis: leave <= enter); an element shorter than `min_frames` becomes 'no element'; frames
+    in no element form 'no element' rows (class_id -1). A row's score is the mean of its class's per-frame score
+    (for 'no element', of the best class's, all below `enter`).
+    """
+
+    def __init__(self, enter=0.6, leave=0.4, min_frames=1):
+        if not 0 <= leave <= enter <= 1:
+            raise ConfigError(f'thresholds: expected 0 <= leave <= enter <= 1, got enter {enter}, leave {leave}')
+        self.enter, self.leave, self.min_frames = float(enter), float(leave), max(int(min_frames), 1)
+        self.rows = []          # closed rows: [start, end, class_id, sum of class score, sum of best score]
+        self.open = None
+        self.n = 0
+
+    def push(self, scores):
+        """One frame's (K,) scores -> (class_id or -1, that class's score on this frame) of the open row."""
+        t, best = self.n, int(np.argmax(scores))
+        self.n += 1
+        row = self.open
+        if row is not None and row[2] >= 0 and scores[row[2]] < self.leave:
+            self._close()
+            row = None
+        if row is None or row[2] < 0:
+            if scores[best] >= self.enter:
+                if row is not None:
+                    self._close()
+                row = self.open = [t, t - 1, best, 0.0, 0.0]
+            elif row is None:
+                row = self.open = [t, t - 1, -1, 0.0, 0.0]
+        row[1] = t
+        row[3] += float(scores[row[2]] if row[2] >= 0 else scores[best])
+        row[4] += float(scores[best])
+        return row[2], float(scores[row[2]] if row[2] >= 0 else scores[best])
+
+    def _close(self):
+        row, self.open = self.open, None
+        if row[2] >= 0 and row[1] - row[0] + 1 < self.min_frames:
+            row[2], row[3] = -1, row[4]
+        if row[2] < 0 and self.rows and self.rows[-1][2] < 0:
+            last = self.rows[-1]
+            last[1], last[3], last[4] = row[1], last[3] + row[3], last[4] + row[4]
+        else:
+            self.rows.append(row)
+
+    def so_far(self):
+        """The closed rows and the open one, as [start, end, class_id] (for drawing the strip)."""
+        return [r[:3] for r in self.rows] + ([self.open[:3]] if self.open else [])
+
+    def finish(self):
+        """Close the open row; returns every row as [start, end (inclusive), class_id, mean score]."""
+        if self.open is not None:
+            self._close()
+        return [[s, e, c, total / (e - s + 1)] for s, e, c, total, _ in self.rows]
+
+
+def frame_scores(frames, score_windows, window, stride, num_classes, video_fps, model_fps=None):
+    """(T, V, 3) frames of a whole video -> (T, K) per-frame scores (SlidingScores fed to the end)."""
+    sliding = SlidingScores(score_windows, window, stride, num_classes, video_fps, model_fps)
+    out = np.zeros((len(frames), num_classes), np.float32)
+    for joints in frames:
+        for j, scores in sliding.push(joints):
+            out[j] = scores
+    for j, scores in sliding.finish():
+        out[j] = scores
+    return out
+
+
+def segment(scores, enter=0.6, leave=0.4, min_frames=1):
+    """(T, K) per-frame scores -> rows [start, end (inclusive), class_id, score] (Segmenter fed to the end)."""
+    segmenter = Segmenter(enter, leave, min_frames)
+    for s in scores:
+        segmenter.push(s)
+    return segmenter.finish()
+
+
+def timeline(video, fps, frames, class_names, rows):
+    """The timeline JSON object; start_s / end_s are the times the first frame starts and the last one ends."""
+    return {'video': str(video), 'fps': float(fps), 'frames': int(frames), 'classes': list(class_names),
+            'segments': [{'start_frame': int(s), 'end_frame': int(e), 'start_s': round(s / fps, 4),
+                          'end_s': round((e + 1) / fps, 4), 'label': class_names[c] if c >= 0 else NO_ELEMENT,
+                          'class_id': int(c), 'score': round(float(score), 4)} for s, e, c, score in rows]}
+
+
+def write_timeline(path, data, scores=None, enter=None, leave=None):
+    """<path> (JSON), the same rows as CSV beside it (<stem>.csv), and, given the per-frame scores, a picture of
+    the timeline (<stem>.png); each written atomically."""
+    stem = path[:-5] if path.endswith('.json') else path
+    write_text(path, json.dumps(data, indent=1) + '\n')
+    text = io.StringIO()
+    fields = ['start_frame', 'end_frame', 'start_s', 'end_s', 'label', 'class_id', 'score']
+    writer = csv.DictWriter(text, fields, lineterminator='\n')
+    writer.writeheader()
+    writer.writerows(data['segments'])
+    write_text(stem + '.csv', text.getvalue())
+    if scores is not None:
+        plot_timeline(stem + '.png', data, scores, enter, leave)
+    return [path, stem + '.csv'] + ([stem + '.png'] if scores is not None else [])
+
+
+def plot_timeline(path, data, scores, enter=None, leave=None):
+    """The whole program in one picture: the elements as coloured bars over the per-frame score of each class
+    that leads somewhere."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    from .draw import class_colour
+
+    fps, names = data['fps'], data['classes']
+    t = np.arange(len(scores)) / fps
+    fig, (bars, curves) = plt.subplots(2, 1, figsize=(12, 4), sharex=True, height_ratios=[1, 3])
+    for row in data['segments']:
+        colour = np.array(class_colour(row['class_id'], len(names))[::-1]) / 255
+        bars.barh(0, row['end_s'] - row['start_s'], left=row['start_s'], color=colour, edgecolor='white')
+        if row['class_id'] >= 0:
+            bars.text((row['start_s'] + row['end_s']) / 2, 0, row['label'], ha='center', va='center', fontsize=8,
+                      clip_on=True)
+    bars.set_yticks([])
+    bars.set_title(f"{data['video']}: {sum(r['class_id'] >= 0 for r in data['segments'])} element(s)", fontsize=9)
+    leaders = sorted(set(np.argmax(scores, axis=1)[scores.max(axis=1) > 0].tolist()))
+    for c in leaders:
+        curves.plot(t, scores[:, c], color=np.array(class_colour(c, len(names))[::-1]) / 255, label=names[c])
+    for level, name in ((enter, 'enter'), (leave, 'leave')):
+        if level is not None:
+            curves.axhline(level, color='grey', linestyle='--', linewidth=0.8)
+            curves.text(t[-1] if len(t) else 0, level, f' {name}', va='center', fontsize=7, color='grey')
+    curves.set_ylim(0, 1)
+    curves.set_xlim(0, data['frames'] / fps)
+    curves.set_xlabel('time (s)')
+    curves.set_ylabel('score')
+    if leaders:
+        curves.legend(fontsize=7, loc='upper left', ncol=min(len(leaders), 4))
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=100)
+    plt.close(fig)
+    atomic_write(path, lambda f: f.write(buf.getvalue()))
