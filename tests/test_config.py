@@ -1,16 +1,23 @@
 """Config parsing, overrides, and a PaddleVideo stgcn_fsd.yaml running unchanged."""
 import math
+import os
+import pickle
 import re
 import textwrap
 
+import numpy as np
 import paddle
 import pytest
 
+from paddlevideo.loader import build_dataset, metric_top_k
+from paddlevideo.loader.dataset import load_labels
 from paddlevideo.loader.pipelines import Compose, Sampleframe, SkeletonNorm
 from paddlevideo.modeling import build_model
+from paddlevideo.modeling.graph import Graph
 from paddlevideo.solver import build_optimizer
 from paddlevideo.utils.config import get_config
-from paddlevideo.utils.errors import ConfigError
+from paddlevideo.skeleton import layout_spec
+from paddlevideo.utils.errors import ConfigError, DataError
 from paddlevideo.utils.registry import COMPONENTS
 
 # PaddleVideo's own configs/recognition/stgcn/stgcn_fsd.yaml, as its users have it.
@@ -143,7 +150,7 @@ def test_registry_knows_every_component_kind():
     assert COMPONENTS.names('backbone') == ['STGCN']
     assert COMPONENTS.names('head') == ['STGCNHead']
     assert COMPONENTS.names('framework') == ['RecognizerGCN']
-    assert COMPONENTS.names('dataset') == ['SkeletonDataset']
+    assert COMPONENTS.names('dataset') == ['Skeleton3DDataset', 'SkeletonDataset']
     assert {'AutoPadding', 'Sampleframe', 'SkeletonNorm', 'RandomCrop', 'RandomFlip',
             'RandomRotateScale'} <= set(COMPONENTS.names('transform'))
     assert COMPONENTS.get('transform', 'AutoPadding') is Sampleframe
@@ -190,3 +197,121 @@ def test_paddlevideo_defaults_of_its_extra_keys_are_accepted(pv_yaml):
 def test_transform_options_are_checked_when_the_pipeline_is_built(transform, message):
     with pytest.raises(ConfigError, match=f'^{re.escape(message)}'):
         Compose({'transform': [transform]})
+
+
+def paddlevideo_style_config(tmp_path, layout, channels, persons, classes, label_file, extra_model='',
+                             metric=''):
+    """A config in the form of PaddleVideo's NTU and PP-Human ST-GCN configs: Iden pipelines, .pkl labels,
+    PiecewiseDecay with Nesterov, if_top5, data_bn, METRIC.top_k."""
+    rng = np.random.default_rng(0)
+    joints = 17 if layout.startswith('coco') else 25
+    np.save(tmp_path / 'x.npy', rng.normal(size=(6, channels, 40, joints, persons)).astype(np.float32))
+    path = tmp_path / 'pv.yaml'
+    path.write_text(textwrap.dedent(f'''\
+        MODEL:
+            framework: "RecognizerGCN"
+            backbone:
+                name: "STGCN"
+                in_channels: {channels}
+                dropout: 0.5
+                layout: '{layout}'
+                data_bn: True
+            head:
+                name: "STGCNHead"
+                num_classes: {classes}
+            {extra_model}
+        DATASET:
+            batch_size: 2
+            num_workers: 0
+            test_batch_size: 1
+            test_num_workers: 0
+            train:
+                format: "SkeletonDataset"
+                file_path: "{tmp_path / 'x.npy'}"
+                label_path: "{label_file}"
+            test:
+                format: "SkeletonDataset"
+                file_path: "{tmp_path / 'x.npy'}"
+                label_path: "{label_file}"
+                test_mode: True
+        PIPELINE:
+            train:
+                transform:
+                    - Iden:
+            test:
+                transform:
+                    - Iden:
+        OPTIMIZER:
+          name: 'Momentum'
+          momentum: 0.9
+          learning_rate:
+            name: 'PiecewiseDecay'
+            boundaries: [30, 40]
+            values: [0.1, 0.01, 0.001]
+          weight_decay:
+            name: 'L2'
+            value: 1e-4
+          use_nesterov: True
+        METRIC:
+            name: 'SkeletonMetric'
+            {metric}
+        INFERENCE:
+            name: 'STGCN_Inference_helper'
+            num_channels: {channels}
+            window_size: 40
+            vertex_nums: {joints}
+        model_name: "STGCN"
+        log_interval: 10
+        epochs: 50
+        '''))
+    return str(path)
+
+
+@pytest.mark.parametrize('kind', ['ntu', 'pphuman'])
+def test_paddlevideo_ntu_and_pphuman_configs_load_and_run(tmp_path, kind):
+    labels = tmp_path / 'labels.pkl'
+    count = 60 if kind == 'ntu' else 2
+    truth = [count - 1, 0, 1, 1, 0, 1]
+    labels.write_bytes(pickle.dumps(([f'S001C001P001R001A{i:03d}.skeleton' for i in range(6)], truth)))
+    if kind == 'ntu':
+        path = paddlevideo_style_config(tmp_path, 'ntu-rgb+d', 3, 2, 60, labels)
+    else:
+        path = paddlevideo_style_config(tmp_path, 'coco_keypoint', 2, 1, 2, labels, 'if_top5: False', 'top_k: 2')
+    cfg = get_config(path)
+    dataset = build_dataset(cfg, 'train')
+    np.testing.assert_array_equal(dataset.labels, truth)
+    data, label = dataset[0]
+    assert data.dtype == np.float32 and data.shape == dataset.data.shape[1:] and label == count - 1  # Iden: all
+    model = build_model(cfg.MODEL)
+    opt, _, _ = build_optimizer(cfg.OPTIMIZER, model.parameters(), steps_per_epoch=3)
+    out = model.train_outputs(model(paddle.to_tensor(np.stack([dataset[i][0] for i in range(2)]))),
+                              paddle.to_tensor(dataset.labels[:2]))
+    assert sorted(out) == (['loss', 'top1', 'top5'] if kind == 'ntu' else ['loss', 'top1'])
+    assert metric_top_k(cfg) == (5 if kind == 'ntu' else 2)
+
+
+def test_paddlevideo_coco_keypoint_layout_is_its_own_graph():
+    """PP-Human's 'coco_keypoint': 17 joints, PaddleVideo's own bones and centre 11 (not our 'coco', centre 0)."""
+    spec = layout_spec('coco_keypoint')
+    assert spec['center'] == 11 and spec['num_node'] == 17 and (11, 12) in spec['edges']
+    A = Graph('coco_keypoint').A
+    assert A.shape == (3, 17, 17)
+    np.testing.assert_allclose(A.sum(axis=(0, 1)), 1, atol=1e-6)   # every joint's inputs sum to one
+    assert not np.allclose(A, Graph('coco').A)
+
+
+def test_label_pickles_are_read_without_running_code(tmp_path):
+    marker = tmp_path / 'ran'
+
+    class RunsCode:
+        def __reduce__(self):
+            return os.system, (f'touch {marker}',)
+    evil = tmp_path / 'evil.pkl'
+    evil.write_bytes(pickle.dumps((['a'], [RunsCode()])))
+    with pytest.raises(DataError, match=r'evil\.pkl: not loaded: it asks to build posix\.system, and a label file '
+                                        r'holds only arrays and plain containers'):
+        load_labels(str(evil), 1)
+    assert not marker.exists()
+    plain = tmp_path / 'plain.pkl'
+    plain.write_bytes(pickle.dumps(np.array([2, 0, 1])))
+    np.testing.assert_array_equal(load_labels(str(plain), 3, 3), [2, 0, 1])

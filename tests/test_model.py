@@ -63,6 +63,21 @@ def test_checkpoint_mismatch_is_a_clear_error(compat, tmp_path):
         load_weights(build_model(model_cfg()), str(tmp_path / 'none.pdparams'))
 
 
+def test_fine_tuning_onto_another_class_count_starts_the_head_afresh(compat):
+    model = build_model(model_cfg(15))
+    head = {k: v.numpy().copy() for k, v in model.state_dict().items() if k.startswith('head.')}
+    lines = []
+    load_weights(model, str(compat / 'paddlevideo_stgcn_fsd.pdparams'), notify=lines.append)
+    assert lines == [f"fine-tuning: {compat / 'paddlevideo_stgcn_fsd.pdparams'} has a head for 30 classes, the "
+                     f"model 15: the head starts from scratch"]
+    state, file = model.state_dict(), paddle.load(str(compat / 'paddlevideo_stgcn_fsd.pdparams'), return_numpy=True)
+    for k, v in head.items():
+        np.testing.assert_array_equal(state[k].numpy(), v)
+    np.testing.assert_array_equal(state['backbone.data_bn.weight'].numpy(), file['backbone.data_bn.weight'])
+    with pytest.raises(CheckpointError, match='does not fit the model: head.fcn.weight'):   # testing: no notify
+        load_weights(build_model(model_cfg(15)), str(compat / 'paddlevideo_stgcn_fsd.pdparams'))
+
+
 class RunsCode:
     """What a malicious checkpoint holds: unpickling it calls os.system."""
 
@@ -80,7 +95,7 @@ def test_a_checkpoint_that_would_run_code_is_refused_before_it_runs(compat, tmp_
     evil = tmp_path / 'evil.pdparams'
     evil.write_bytes(pickle.dumps(state, protocol=4))
     with pytest.raises(CheckpointError, match=rf'^{re.escape(str(evil))}: not loaded: it asks to build '
-                                              rf'posix.system, and a checkpoint holds only arrays'):
+                                              rf'posix.system, and a Paddle checkpoint holds only arrays'):
         load_weights(build_model(model_cfg()), str(evil))
     assert not marker.exists()
     evil.write_bytes(pickle.dumps({'lr': RunsCode(f'touch {marker}')}))   # an optimizer state, protocol 5

@@ -7,20 +7,14 @@ when nobody is seen; close() frees it and it is a context manager. MediaPipe run
 
 Joints are in pixels until the last step, to_fsd_layout, which applies the model's coordinate normalisation.
 """
-import contextlib
-import ctypes
-import os
-import sys
-
 import numpy as np
 
 from ..skeleton import JOINT_NAMES, normalize_xy
 from ..utils.errors import ConfigError, DataError
 from ..utils.registry import COMPONENTS
-from .video_io import VIDEO_REQUIREMENTS, Video, import_cv2, open_video
+from .video_io import VIDEO_REQUIREMENTS, Video, import_cv2, native_stderr_silenced, open_video
 
 NUM_JOINTS = len(JOINT_NAMES['fsd10'])
-_LIBC = ctypes.CDLL(None)
 
 # BODY_25 joint <- MediaPipe landmark (mediapipe.solutions.pose.PoseLandmark; "left" is the person's left in both).
 # Neck and MidHip are midpoints of the shoulders and of the hips; the small toes (20, 23) have no landmark.
@@ -102,24 +96,6 @@ class MainSkater:
         return np.asarray(people[best], np.float32)
 
 
-@contextlib.contextmanager
-def _native_stderr_silenced():
-    """MediaPipe's graph threads log TFLite / absl notices to fd 2 (model loading, per-calculator warnings), some
-    through C's buffered stdio; they go to /dev/null, so a tool's stderr carries only its own lines. Exceptions
-    still reach Python as usual."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
-    try:
-        yield
-    finally:
-        _LIBC.fflush(None)
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
-
-
 def import_mediapipe_pose():
     try:
         from mediapipe.python.solutions import pose
@@ -147,7 +123,7 @@ class MediaPipePose:
         mp_pose = import_mediapipe_pose()
         self._cv2 = import_cv2()
         options = dict(model_complexity=1, min_detection_confidence=min_detection_confidence)
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             self._tracker = mp_pose.Pose(min_tracking_confidence=min_tracking_confidence, **options)
             self._cropper = mp_pose.Pose(static_image_mode=True, **options) if redetect_crop else None
         self.crop_scale, self.lost_frames = crop_scale, lost_frames
@@ -156,7 +132,7 @@ class MediaPipePose:
     def _landmarks(self, which, rgb):
         """(33, 3) landmarks in pixels of `rgb` (x, y, visibility), or None."""
         model = self._tracker if which == 'tracker' else self._cropper
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             result = model.process(rgb)
         if result.pose_landmarks is None:
             return None
@@ -196,7 +172,7 @@ class MediaPipePose:
         return joints
 
     def close(self):
-        with _native_stderr_silenced():
+        with native_stderr_silenced():
             for model in (self._tracker, self._cropper):
                 if model is not None:
                     model.close()

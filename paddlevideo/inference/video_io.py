@@ -4,12 +4,34 @@ open_video takes a file, a camera index ("0") or a stream URL; a video that is m
 frame is one DataError naming it. cv2 is imported only here and only when a video is opened, so the data tools
 that never read video (OpenPose JSON) do not need OpenCV.
 """
+import contextlib
+import ctypes
 import math
 import os
+import sys
 
 from ..utils.errors import ConfigError, DataError
 
 VIDEO_REQUIREMENTS = 'python -m pip install --no-deps -r requirements-video.txt'
+_LIBC = ctypes.CDLL(None)
+
+
+@contextlib.contextmanager
+def native_stderr_silenced():
+    """Native libraries' chatter on fd 2 goes to /dev/null meanwhile: FFmpeg's decoder complaints (our DataError
+    says it in one line), MediaPipe's TFLite / absl notices from its graph threads, some through C's buffered
+    stdio. A tool's stderr then carries only its own lines; Python exceptions pass through as usual."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        _LIBC.fflush(None)
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 def import_cv2():
@@ -31,17 +53,18 @@ class Video:
     it is. A context manager; close() releases the capture."""
 
     def __init__(self, source):
-        cv2 = import_cv2()
         self.source = source
         self.name = f'camera {source}' if _is_camera(source) else str(source)
         is_url = isinstance(source, str) and '://' in source
         if not _is_camera(source) and not is_url and not os.path.isfile(source):
             raise DataError(f'video not found: {source}')
-        self._capture = cv2.VideoCapture(int(source) if _is_camera(source) else str(source))
+        cv2 = import_cv2()
+        with native_stderr_silenced():
+            self._capture = cv2.VideoCapture(int(source) if _is_camera(source) else str(source))
         if not self._capture.isOpened():
             self._capture.release()
             raise DataError(f'{self.name}: cannot be opened as a video (OpenCV found no reader for it)')
-        ok, frame = self._capture.read()
+        ok, frame = self._read_one()
         if not ok or frame is None:
             self._capture.release()
             raise DataError(f'{self.name}: no frame could be decoded (not a video, or a corrupt one)')
@@ -65,16 +88,21 @@ class Video:
                 yield from self._read()
                 return
             self._capture.release()
-            self._capture = import_cv2().VideoCapture(str(self.source))
+            with native_stderr_silenced():
+                self._capture = import_cv2().VideoCapture(str(self.source))
         else:
             self._started = True
             first, self._first = self._first, None
             yield first
         yield from self._read()
 
+    def _read_one(self):
+        with native_stderr_silenced():
+            return self._capture.read()
+
     def _read(self):
         while True:
-            ok, frame = self._capture.read()
+            ok, frame = self._read_one()
             if not ok:
                 return
             yield frame

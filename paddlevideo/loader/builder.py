@@ -8,6 +8,7 @@ import numpy as np
 import paddle
 
 from ..skeleton import NORMS, layout_spec
+from ..utils.config import number
 from ..utils.errors import ConfigError
 from ..utils.registry import COMPONENTS
 from .pipelines import Compose
@@ -32,6 +33,11 @@ def data_spec(cfg):
 
 def num_classes(cfg):
     return int((cfg.MODEL.get('head') or {}).get('num_classes', 10))
+
+
+def metric_top_k(cfg):
+    """METRIC.top_k (PaddleVideo's key), the k of the top-k accuracy reported beside top-1 (default 5)."""
+    return number('METRIC.top_k', (cfg.get('METRIC') or {}).get('top_k', 5), int, low=1)
 
 
 def class_names(cfg):

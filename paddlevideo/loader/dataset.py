@@ -9,6 +9,7 @@ import os
 
 import numpy as np
 
+from ..utils.checkpoint import safe_unpickle
 from ..utils.errors import DataError
 from ..utils.registry import COMPONENTS
 
@@ -68,9 +69,24 @@ def check_skeleton_shape(shape, path, channels=None, joints=None, persons=None):
         raise DataError(f'{path}: expected M={persons} persons (axis 4), found M={M}')
 
 
+def read_label_pickle(path):
+    """PaddleVideo's label .pkl, (sample names, labels), built only from plain containers and arrays."""
+    if not os.path.isfile(path):
+        raise DataError(f'label file not found: {path}')
+    with open(path, 'rb') as f:
+        content = safe_unpickle(path, f.read(), 'a label file', DataError)
+    if isinstance(content, (tuple, list)) and len(content) == 2 and not np.isscalar(content[0]):
+        content = content[1]
+    try:
+        return np.asarray(content)
+    except ValueError as e:
+        raise DataError(f'{path}: expected (sample names, labels) or labels, found {type(content).__name__} ({e})'
+                        ) from None
+
+
 def load_labels(path, count, num_classes=None):
-    labels = open_npy(path, 'label')[0]
-    labels = np.array(labels)
+    """Labels from an integer .npy (N,) or (N, 1), or from PaddleVideo's .pkl (sample names, labels)."""
+    labels = read_label_pickle(path) if path.endswith('.pkl') else np.array(open_npy(path, 'label')[0])
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):

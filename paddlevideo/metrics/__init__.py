@@ -1,2 +1,2 @@
-from .skeleton_metric import (classification_report, format_report, write_confusion, write_dump,  # noqa: F401
-                              write_submission)
+from .skeleton_metric import (classification_report, format_report, headline, write_confusion,  # noqa: F401
+                              write_dump, write_submission)

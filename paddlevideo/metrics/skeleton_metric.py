@@ -21,14 +21,25 @@ def confusion_matrix(pred, labels, num_classes):
     return cm
 
 
-def classification_report(logits, labels, num_classes):
+def classification_report(logits, labels, num_classes, top_k=5):
+    """top1, top<k> (METRIC.top_k), mean class accuracy, and per class: accuracy (= recall), precision, F1,
+    support; the confusion matrix (rows: true class)."""
     pred = logits.argmax(axis=1)
     cm = confusion_matrix(pred, labels, num_classes)
-    support = cm.sum(axis=1)
-    per_class = np.where(support > 0, np.diag(cm) / np.maximum(support, 1), np.nan)
-    return dict(top1=topk_accuracy(logits, labels, 1), top5=topk_accuracy(logits, labels, 5),
-                mean_class_accuracy=float(np.nanmean(per_class)), per_class_accuracy=per_class,
-                support=support, confusion=cm)
+    support, predicted, hits = cm.sum(axis=1), cm.sum(axis=0), np.diag(cm)
+    per_class = np.where(support > 0, hits / np.maximum(support, 1), np.nan)
+    precision = np.where(predicted > 0, hits / np.maximum(predicted, 1), np.nan)
+    f1 = np.where(support + predicted > 0, 2 * hits / np.maximum(support + predicted, 1), np.nan)
+    return {'top1': topk_accuracy(logits, labels, 1), 'top_k': top_k, f'top{top_k}': topk_accuracy(logits, labels, top_k),
+            'mean_class_accuracy': float(np.nanmean(per_class)), 'per_class_accuracy': per_class,
+            'precision': precision, 'f1': f1, 'support': support, 'confusion': cm}
+
+
+def headline(report):
+    """'top1: ...  top5: ...  mean_class_accuracy: ...' (top<k> of METRIC.top_k)."""
+    k = report['top_k']
+    return (f"top1: {report['top1']:.4f}  top{k}: {report[f'top{k}']:.4f}  "
+            f"mean_class_accuracy: {report['mean_class_accuracy']:.4f}")
 
 
 def write_confusion(report, folder, class_names=None):
@@ -54,6 +65,11 @@ def write_confusion(report, folder, class_names=None):
     ax.set_xlabel('predicted')
     ax.set_ylabel('true')
     ax.set_title(f"top-1 {report['top1']:.2%}, mean class {report['mean_class_accuracy']:.2%}")
+    if n <= 40:  # the counts, where the cells are big enough to read them
+        for (i, j), count in np.ndenumerate(cm):
+            if count:
+                ax.text(j, i, str(count), ha='center', va='center', fontsize=7 if n <= 15 else 5,
+                        color='white' if norm[i, j] > 0.5 else 'black')
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     atomic_write(os.path.join(folder, 'confusion_matrix.png'), lambda f: fig.savefig(f, format='png', dpi=110))
@@ -61,11 +77,13 @@ def write_confusion(report, folder, class_names=None):
 
 
 def format_report(report, class_names=None):
-    lines = [f"top1: {report['top1']:.4f}  top5: {report['top5']:.4f}  "
-             f"mean_class_accuracy: {report['mean_class_accuracy']:.4f}", 'per-class accuracy:']
-    for c, (acc, n) in enumerate(zip(report['per_class_accuracy'], report['support'])):
+    """The headline, then one line per class: accuracy (recall), precision, F1 and the number of samples."""
+    lines = [headline(report), 'per-class accuracy (recall), precision, F1:']
+    rows = zip(report['per_class_accuracy'], report['precision'], report['f1'], report['support'])
+    for c, (acc, precision, f1, n) in enumerate(rows):
         name = class_names[c] if class_names else str(c)
-        lines.append(f'  {c:3d} {name:<24s} {acc:7.2%}  (n={n})' if n else f'  {c:3d} {name:<24s}     -    (n=0)')
+        cells = [f'{v:7.2%}' if np.isfinite(v) else '      -' for v in (acc, precision, f1)]
+        lines.append(f'  {c:3d} {name:<24s} {cells[0]}  precision {cells[1]}  F1 {cells[2]}  (n={n})')
     return '\n'.join(lines)
 
 

@@ -20,6 +20,11 @@ LAYOUTS = {
     'coco': dict(num_node=17, center=0, edges=[
         (15, 13), (13, 11), (16, 14), (14, 12), (11, 5), (12, 6), (9, 7), (7, 5), (10, 8), (8, 6), (5, 0),
         (6, 0), (1, 0), (3, 1), (2, 0), (4, 2)]),
+    # PaddleVideo's (and PP-Human's) name for COCO 17 keypoints, with its own bones and centre 11 (left hip):
+    # its checkpoints carry the graph of these edges.
+    'coco_keypoint': dict(num_node=17, center=11, edges=[
+        (0, 1), (0, 2), (1, 3), (2, 4), (3, 5), (4, 6), (5, 7), (6, 8), (7, 9), (8, 10), (5, 11), (6, 12),
+        (11, 13), (12, 14), (13, 15), (14, 16), (11, 12)]),
 }
 
 # Left/right joint pairs, for horizontal flips.
@@ -30,6 +35,7 @@ FLIP_PAIRS = {
                   (22, 24)],
     'coco': [(1, 2), (3, 4), (5, 6), (7, 8), (9, 10), (11, 12), (13, 14), (15, 16)],
 }
+FLIP_PAIRS['coco_keypoint'] = FLIP_PAIRS['coco']
 
 JOINT_NAMES = {
     'fsd10': ['Nose', 'Neck', 'RShoulder', 'RElbow', 'RWrist', 'LShoulder', 'LElbow', 'LWrist', 'MidHip', 'RHip',
@@ -39,6 +45,7 @@ JOINT_NAMES = {
              'left_elbow', 'right_elbow', 'left_wrist', 'right_wrist', 'left_hip', 'right_hip', 'left_knee',
              'right_knee', 'left_ankle', 'right_ankle'],
 }
+JOINT_NAMES['coco_keypoint'] = JOINT_NAMES['coco']
 
 
 def layout_spec(layout):

@@ -1,7 +1,7 @@
 """The test loop main.py calls: logits over the test set -> report, confusion matrix, submission, dump."""
 import os
 
-from ..loader import build_dataset, build_loader, class_names, num_classes
+from ..loader import build_dataset, build_loader, class_names, metric_top_k, num_classes
 from ..metrics import classification_report, format_report, write_confusion, write_dump, write_submission
 from ..modeling import build_model
 from ..utils.checkpoint import load_weights
@@ -29,7 +29,7 @@ def test_model(cfg, weights, dump=None):
         return None
     n = num_classes(cfg)
     names = class_names(cfg)
-    report = classification_report(logits, labels, n)
+    report = classification_report(logits, labels, n, metric_top_k(cfg))
     write_confusion(report, cfg.output_dir, names)
     logger.info(f'test on {len(labels)} samples of {ds_cfg.test.file_path}\n' + format_report(report, names))
     logger.info(f"confusion matrix: {os.path.join(cfg.output_dir, 'confusion_matrix.csv')} and .png")

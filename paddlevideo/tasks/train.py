@@ -11,8 +11,8 @@ import paddle
 from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from ..loader import build_dataset, build_loader, num_classes
-from ..metrics import classification_report
+from ..loader import build_dataset, build_loader, metric_top_k, num_classes
+from ..metrics import classification_report, headline
 from ..modeling import build_model
 from ..solver import build_optimizer
 from ..utils.checkpoint import atomic_save, load_state, load_weights
@@ -126,7 +126,7 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
     seed = int(cfg.get('seed', 0) if seed is None else seed)
     rank, world = parallel_rank()
     main = rank == 0
-    logger = get_logger(cfg.output_dir if main else None)
+    logger = get_logger(cfg.output_dir if main else None, level=cfg.get('log_level', 'INFO'))
     paddle.seed(seed)
     ds_cfg = cfg.get('DATASET') or {}
     train_set = build_dataset(cfg, 'train', seed=seed, indices=indices)
@@ -169,7 +169,7 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
             start_epoch = done + 1
             logger.info(f'resumed from epoch {done} in {cfg.output_dir}')
     elif weights:
-        load_weights(model, weights)
+        load_weights(model, weights, notify=logger.info)
         logger.info(f'fine-tuning from {weights}')
 
     if amp and not paddle.is_compiled_with_cuda():
@@ -226,9 +226,8 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
 
         if valid_loader is not None and epoch % int(cfg.get('val_interval', 1)) == 0:
             logits, labels = evaluate(model, valid_loader)
-            report = classification_report(logits, labels, num_classes(cfg))
-            logger.info(f"epoch:[{epoch:>3d}/{epochs:<3d}] val top1: {report['top1']:.5f} top5: "
-                        f"{report['top5']:.5f} mean_class_accuracy: {report['mean_class_accuracy']:.5f}")
+            report = classification_report(logits, labels, num_classes(cfg), metric_top_k(cfg))
+            logger.info(f"epoch:[{epoch:>3d}/{epochs:<3d}] val {headline(report)}")
             if report['top1'] > best:
                 best = report['top1']
                 atomic_save(model.state_dict(), os.path.join(cfg.output_dir, f'{cfg.model_name}_best.pdparams'))

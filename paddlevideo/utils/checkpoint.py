@@ -33,18 +33,18 @@ class _StateUnpickler(pickle.Unpickler):
         return super().find_class(module, name)
 
 
-def check_pickle(path, data):
-    """Unpickle `data` building only SAFE_GLOBALS; a CheckpointError names what else the file asked for."""
+def safe_unpickle(path, data, what='a Paddle checkpoint', error=CheckpointError):
+    """Unpickle `data` building only SAFE_GLOBALS (arrays and plain containers); an `error` names what else the
+    file asked for, or why it is not a pickle of `what`."""
     try:
-        _StateUnpickler(io.BytesIO(data), encoding='latin1').load()
+        return _StateUnpickler(io.BytesIO(data), encoding='latin1').load()
     except pickle.UnpicklingError as e:
         if str(e).startswith('refused '):
-            raise CheckpointError(f'{path}: not loaded: it asks to build {str(e)[len("refused "):]}, and a '
-                                  f'checkpoint holds only arrays and plain containers (a pickle can run code)'
-                                  ) from None
-        raise CheckpointError(f'{path}: cannot be read as a Paddle checkpoint (UnpicklingError: {e})') from None
+            raise error(f'{path}: not loaded: it asks to build {str(e)[len("refused "):]}, and {what} holds only '
+                        f'arrays and plain containers (a pickle can run code)') from None
+        raise error(f'{path}: cannot be read as {what} (UnpicklingError: {e})') from None
     except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError, MemoryError) as e:
-        raise CheckpointError(f'{path}: cannot be read as a Paddle checkpoint ({type(e).__name__}: {e})') from None
+        raise error(f'{path}: cannot be read as {what} ({type(e).__name__}: {e})') from None
 
 
 def load_state(path):
@@ -56,7 +56,7 @@ def load_state(path):
             data = f.read()
     except OSError as e:
         raise CheckpointError(f'{path}: cannot be read ({e.strerror})') from None
-    check_pickle(path, data)
+    safe_unpickle(path, data)  # paddle.load below then builds only what this did
     try:
         state = paddle.load(io.BytesIO(data))
     except (pickle.UnpicklingError, EOFError, ValueError, RuntimeError, OSError) as e:
@@ -66,10 +66,20 @@ def load_state(path):
     return state
 
 
-def load_weights(model, path):
-    """Load a .pdparams into `model`, checking every key and shape first; returns the model."""
+def load_weights(model, path, notify=None):
+    """Load a .pdparams into `model`, checking every key and shape first; returns the model.
+
+    With `notify` (fine-tuning), a head whose class count differs is left as initialised and `notify` gets one
+    line saying so; everything else must fit as always.
+    """
     state = load_state(path)
     own = model.state_dict()
+    head = [k for k in own if k.startswith('head.') and k in state
+            and list(own[k].shape) != list(np.shape(state[k]))]
+    if notify and head and all(list(own[k].shape)[1:] == list(np.shape(state[k]))[1:] for k in head):
+        notify(f'fine-tuning: {path} has a head for {np.shape(state[head[0]])[0]} classes, the model '
+               f'{own[head[0]].shape[0]}: the head starts from scratch')
+        state = {**state, **{k: own[k] for k in head}}
     shapes = []
     for key in own:
         if key in state and list(own[key].shape) != list(np.shape(state[key])):

@@ -100,6 +100,7 @@ def validate(cfg, path):
         if key not in cfg:
             raise ConfigError(f"{path}: missing section '{key}'")
     _check_values(cfg, path)
+    _check_keys(f'{path}: METRIC', cfg.get('METRIC') or {}, {'name', 'out_file', 'top_k'})
     dataset = cfg.get('DATASET') or {}
     _check_keys(f'{path}: DATASET', dataset, DATASET_KEYS)
     for split in ('train', 'valid', 'test'):

@@ -81,6 +81,18 @@ class SkeletonNorm:
 
 
 @COMPONENTS.register('transform')
+class Iden:
+    """PaddleVideo's identity transform: the sample as float32, every channel kept (its label_expand only shapes
+    PaddleVideo's own label batches)."""
+
+    def __init__(self, label_expand=True):
+        pass
+
+    def __call__(self, data, rng):
+        return np.asarray(data, dtype=np.float32)
+
+
+@COMPONENTS.register('transform')
 class DropJoints:
     """Zero the listed joints in every channel (missing: x = y = 0), so a skeleton source that has joints the
     training data never had (MediaPipe's feet for a model trained without them) gives the model what it knows.
