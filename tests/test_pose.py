@@ -2,7 +2,9 @@
 one-line errors. Real videos are read in stretches of 20-25 frames to keep the file fast."""
 import importlib.util
 import itertools
+import os
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -11,7 +13,7 @@ from conftest import ROOT, SHARED, need
 
 from paddlevideo.inference.pose import (MediaPipePose, body25_from_mediapipe, build_pose_estimator,
                                         frames_with_skeleton, keep_inside, skeleton_from_video, to_fsd_layout)
-from paddlevideo.inference.video_io import open_video
+from paddlevideo.inference.video_io import native_stderr_silenced, open_video
 from paddlevideo.skeleton import JOINT_NAMES
 from paddlevideo.utils.errors import ConfigError, DataError
 
@@ -261,3 +263,20 @@ def test_open_video_streams_and_reopens():
         first = next(iter(video))
         again = next(iter(video))  # a file is read again from its start
         assert first.shape == (1080, 1920, 3) and first.dtype == np.uint8 and np.array_equal(first, again)
+
+
+def test_native_stderr_silencing_is_shared_by_threads_and_undone(capfd):
+    """The live path reads frames on one thread and runs pose on another, both silencing fd 2 now and then: the
+    last one out must put the real stderr back (a naive save / restore per use can leave it on /dev/null)."""
+    def chatter():
+        for _ in range(300):
+            with native_stderr_silenced():
+                os.write(2, b'native chatter\n')
+    capfd.readouterr()
+    threads = [threading.Thread(target=chatter) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    os.write(2, b'shown\n')
+    assert capfd.readouterr().err == 'shown\n'

@@ -9,29 +9,40 @@ import ctypes
 import math
 import os
 import sys
+import threading
 
 from ..utils.errors import ConfigError, DataError
 
 VIDEO_REQUIREMENTS = 'python -m pip install --no-deps -r requirements-video.txt'
 _LIBC = ctypes.CDLL(None)
+_SILENCE_LOCK = threading.Lock()
+_SILENCE = {'depth': 0, 'saved': None}  # one redirection of fd 2 shared by the threads inside
 
 
 @contextlib.contextmanager
 def native_stderr_silenced():
     """Native libraries' chatter on fd 2 goes to /dev/null meanwhile: FFmpeg's decoder complaints (our DataError
     says it in one line), MediaPipe's TFLite / absl notices from its graph threads, some through C's buffered
-    stdio. A tool's stderr then carries only its own lines; Python exceptions pass through as usual."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 2)
+    stdio. A tool's stderr then carries only its own lines; Python exceptions pass through as usual. fd 2 is one
+    per process: nested and concurrent uses (a reader thread beside the pose thread) share one redirection, undone
+    when the last of them ends."""
+    with _SILENCE_LOCK:
+        if not _SILENCE['depth']:
+            sys.stderr.flush()
+            _SILENCE['saved'] = os.dup(2)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 2)
+            os.close(devnull)
+        _SILENCE['depth'] += 1
     try:
         yield
     finally:
-        _LIBC.fflush(None)
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
+        with _SILENCE_LOCK:
+            _SILENCE['depth'] -= 1
+            if not _SILENCE['depth']:
+                _LIBC.fflush(None)
+                os.dup2(_SILENCE['saved'], 2)
+                os.close(_SILENCE['saved'])
 
 
 def import_cv2():
