@@ -17,13 +17,10 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import numpy as np  # noqa: E402
-
-from paddlevideo.inference.openpose import openpose_samples  # noqa: E402
+from paddlevideo.inference.openpose import write_openpose_npy  # noqa: E402
 from paddlevideo.skeleton import NORMS  # noqa: E402
 from paddlevideo.utils.cli import run  # noqa: E402
 from paddlevideo.utils.errors import ConfigError  # noqa: E402
-from paddlevideo.utils.fileio import atomic_write  # noqa: E402
 
 
 def frame_size(text):
@@ -51,13 +48,11 @@ def main(argv=None):
     args = parse_args(argv)
     if (args.labels is None) != (args.label_out is None):
         raise ConfigError('--labels and --label-out go together (the CSV to read and the .npy to write)')
-    data, labels, seen = openpose_samples(args.folders, *args.frame_size, norm=args.norm, label_csv=args.labels)
-    atomic_write(args.output, lambda f: np.save(f, data))
-    if labels is not None:
-        atomic_write(args.label_out, lambda f: np.save(f, labels))
-    print(f'{args.output}: {data.shape[0]} samples, shape {data.shape}, norm {args.norm}; frames with a skeleton '
-          f'per sample {int(seen.min())}..{int(seen.max())} of {data.shape[2]}'
-          + (f'; labels -> {args.label_out}' if labels is not None else ''))
+    shape, labels, seen = write_openpose_npy(args.folders, args.output, *args.frame_size, norm=args.norm,
+                                             label_csv=args.labels, label_path=args.label_out)
+    labelled = f'; labels -> {args.label_out}' if labels is not None else ''
+    print(f'{args.output}: {shape[0]} samples, shape {shape}, norm {args.norm}; frames with a skeleton per sample '
+          f'{int(seen.min())}..{int(seen.max())} of {shape[2]}{labelled}')
 
 
 if __name__ == '__main__':

@@ -13,6 +13,7 @@ import re
 import numpy as np
 
 from ..utils.errors import DataError
+from ..utils.fileio import atomic_write
 from .pose import NUM_JOINTS, MainSkater, frames_with_skeleton, to_fsd_layout
 
 FRAME_FILE = re.compile(r'^(?P<name>.+)_(?P<frame>\d{12})_keypoints\.json$')
@@ -116,15 +117,30 @@ def _label_for(source, labels, csv_path):
                     f'expected a row "class,{source.name},frames,label"')
 
 
-def openpose_samples(folders, width, height, norm='fsd', label_csv=None):
-    """OpenPose JSON folders (one per sample) -> (data (N, 3, T, 25, 1) float32, labels (N,) int64 or None,
-    frames with a skeleton per sample). T is the longest sample; shorter ones are zero after their end."""
+def write_openpose_npy(folders, data_path, width, height, norm='fsd', label_csv=None, label_path=None):
+    """OpenPose JSON folders (one per sample) -> data_path: (N, 3, T, 25, 1) float32 .npy, T the longest sample,
+    zeros after a shorter one's end; with label_csv, label_path: (N,) int64. Every folder and label is checked
+    before anything is written; the data is streamed into the file one sample at a time (a dataset never sits in
+    memory whole) and renamed into place. Returns (shape, labels or None, frames with a skeleton per sample)."""
     sources = [OpenPoseJSON(folder) for folder in folders]
     labels = None
     if label_csv is not None:
         table = read_label_csv(label_csv)
         labels = np.array([_label_for(s, table, label_csv) for s in sources], np.int64)
-    joints = np.zeros((len(sources), max(len(s) for s in sources), NUM_JOINTS, 3), np.float32)
-    for i, source in enumerate(sources):
-        joints[i, :len(source)] = source.joints()
-    return to_fsd_layout(joints, width, height, norm), labels, frames_with_skeleton(joints).sum(axis=1)
+    length = max(len(s) for s in sources)
+    shape = (len(sources), 3, length, NUM_JOINTS, 1)
+    seen = []
+
+    def write(f):
+        np.lib.format.write_array_header_1_0(f, {'descr': np.dtype(np.float32).str, 'fortran_order': False,
+                                                 'shape': shape})
+        for source in sources:
+            joints = np.zeros((length, NUM_JOINTS, 3), np.float32)
+            joints[:len(source)] = source.joints()
+            seen.append(int(frames_with_skeleton(joints).sum()))
+            f.write(to_fsd_layout(joints, width, height, norm).tobytes())
+
+    atomic_write(data_path, write)
+    if labels is not None:
+        atomic_write(label_path, lambda f: np.save(f, labels))
+    return shape, labels, np.array(seen)
