@@ -11,6 +11,7 @@ import yaml
 from conftest import ROOT
 from paddlevideo.loader import build_dataset, build_loader
 from paddlevideo.loader.builder import EpochBatchSampler, collate
+from paddlevideo.metrics.curves import parse_log
 from paddlevideo.modeling import build_model
 from paddlevideo.solver import build_optimizer
 from paddlevideo.tasks.test import test_model as run_test
@@ -123,6 +124,10 @@ def test_validate_holds_out_a_stratified_fraction_and_keeps_the_best(penn, tmp_p
     log = open(os.path.join(cfg.output_dir, 'train.log')).read()
     assert 'validate on a stratified 10% of train: 15 samples held out' in log and 'val top1:' in log
     assert os.path.isfile(os.path.join(cfg.output_dir, 'STGCN_t_best.pdparams'))
+    curves = parse_log(os.path.join(cfg.output_dir, 'train.log'))          # the epoch line and the picture
+    assert [e for e, _ in curves['epoch']['loss']] == [1] and [e for e, _ in curves['val']['top1']] == [1]
+    with open(os.path.join(cfg.output_dir, 'train_curves.png'), 'rb') as f:
+        assert f.read(8) == b'\x89PNG\r\n\x1a\n'
 
 
 def test_unlabelled_test_set_writes_one_row_per_sample(penn, tmp_path):

@@ -12,13 +12,13 @@ from tqdm import tqdm
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from ..loader import build_dataset, build_loader, metric_top_k, num_classes
-from ..metrics import classification_report, headline
+from ..metrics import classification_report, headline, parse_log, plot_curves
 from ..modeling import build_model
 from ..solver import build_optimizer
 from ..utils.checkpoint import atomic_save, load_state, load_weights
 from ..utils.errors import ConfigError, PaddleVideoError
 from ..utils.launch import world_size
-from ..utils.logger import get_logger, step_line
+from ..utils.logger import epoch_line, get_logger, step_line
 from ..utils.runtime import set_malloc_policy
 
 
@@ -189,7 +189,7 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
         paddle.seed(seed * 1000 + epoch)  # dropout etc. depend on (seed, epoch) only: resume-exact
         sampler.set_epoch(epoch)
         rng = np.random.default_rng([seed, epoch, 1])
-        sums, seen, tic = {}, 0, time.time()
+        sums, seen, costs, tic = {}, 0, ([], []), time.time()
         with logging_redirect_tqdm([logger]), tqdm(total=len(sampler), desc=f'epoch {epoch}', leave=False,
                                                     disable=not os.isatty(1)) as bar:
             for step, (data, labels) in enumerate(loader):
@@ -210,10 +210,13 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
                     sums[k] = sums.get(k, 0.0) + v * n
                 seen += n
                 batch_cost = time.time() - tic
+                costs[0].append(batch_cost)
+                costs[1].append(reader_cost)
                 bar.update(1)
                 if step % log_interval == 0:
+                    steps_left = (epochs - epoch) * len(sampler) + len(sampler) - step - 1
                     logger.info(step_line('train', epoch, epochs, step, values, lr, batch_cost, reader_cost,
-                                          n / batch_cost))
+                                          n / batch_cost, eta=steps_left * np.mean(costs[0])))
                 tic = time.time()
         if scheduler is not None and not iter_step:
             scheduler.step()
@@ -221,8 +224,7 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
             totals = paddle.to_tensor([float(seen)] + list(sums.values()), dtype='float32')
             paddle.distributed.all_reduce(totals)
             seen, sums = totals[0].item(), dict(zip(sums, totals[1:].tolist()))
-        logger.info(step_line('train', epoch, epochs, len(sampler), {k: v / seen for k, v in sums.items()}) +
-                    ' (epoch average)')
+        logger.info(epoch_line('train', epoch, {k: v / seen for k, v in sums.items()}, *costs, seen))
 
         if valid_loader is not None and epoch % int(cfg.get('val_interval', 1)) == 0:
             logits, labels = evaluate(model, valid_loader)
@@ -242,5 +244,9 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
             for ext in ('pdparams', 'pdopt'):
                 if os.path.exists(checkpoint_path(cfg, previous, ext)):
                     os.remove(checkpoint_path(cfg, previous, ext))
+    if main:
+        curves = os.path.join(cfg.output_dir, 'train_curves.png')
+        plot_curves(parse_log(os.path.join(cfg.output_dir, 'train.log')), curves, cfg.model_name)
+        logger.info(f'training curves: {curves}')
     logger.info(f'training done: {checkpoint_path(cfg, epochs, "pdparams")}')
     return model
