@@ -11,15 +11,12 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import numpy as np  # noqa: E402
-
 from paddlevideo.inference.pose import (build_pose_estimator, frames_with_skeleton, skeleton_from_video,  # noqa: E402
-                                        to_fsd_layout)
+                                        write_skeleton_npy)
 from paddlevideo.inference.video_io import open_video  # noqa: E402
 from paddlevideo.skeleton import NORMS  # noqa: E402
 from paddlevideo.utils.cli import run  # noqa: E402
 from paddlevideo.utils.errors import ConfigError, DataError  # noqa: E402
-from paddlevideo.utils.fileio import atomic_write  # noqa: E402
 
 
 def parse_args(argv):
@@ -46,8 +43,7 @@ def main(argv=None):
     seen = frames_with_skeleton(joints)
     if not seen.any():
         raise DataError(f'{args.video}: no person found in any of its {len(joints)} frames; nothing written')
-    sample = to_fsd_layout(joints, *video.size, norm=args.norm)
-    atomic_write(args.output, lambda f: np.save(f, sample))
+    sample = write_skeleton_npy(args.output, joints, *video.size, norm=args.norm)
     fps = video.fps / args.every
     print(f'{args.output}: {len(joints)} frames at {fps:.2f} fps, {video.size[0]}x{video.size[1]}, a skeleton in '
           f'{seen.mean():.1%} of them ({int(seen.sum())}), shape {sample.shape}, norm {args.norm}')

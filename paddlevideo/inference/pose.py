@@ -11,6 +11,7 @@ import numpy as np
 
 from ..skeleton import JOINT_NAMES, normalize_xy
 from ..utils.errors import ConfigError, DataError
+from ..utils.fileio import atomic_write
 from ..utils.registry import COMPONENTS
 from .video_io import VIDEO_REQUIREMENTS, Video, import_cv2, native_stderr_silenced, open_video
 
@@ -225,3 +226,11 @@ def to_fsd_layout(joints, width, height, norm='fsd'):
     if joints.ndim != 4 or joints.shape[-2:] != (NUM_JOINTS, 3):
         raise DataError(f'expected joints of shape (N, T, {NUM_JOINTS}, 3), got {joints.shape}')
     return np.ascontiguousarray(normalize_xy(joints, width, height, norm).transpose(0, 3, 1, 2)[..., None])
+
+
+def write_skeleton_npy(path, joints, width, height, norm='fsd'):
+    """Write (T, 25, 3) pixel joints as one FSD-layout sample, 1 x 3 x T x 25 x 1 float32 (to_fsd_layout),
+    atomically (a temporary file renamed into place). Returns the array written."""
+    sample = to_fsd_layout(joints, width, height, norm)
+    atomic_write(path, lambda f: np.save(f, sample))
+    return sample
