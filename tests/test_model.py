@@ -11,7 +11,9 @@ import pytest
 
 from paddlevideo.loader.pipelines import Compose
 from paddlevideo.modeling import build_model
+from paddlevideo.modeling.backbones import cpu_gemm
 from paddlevideo.modeling.backbones.stgcn import conv_bn, conv_nobias
+from paddlevideo.modeling.summary import model_summary
 from paddlevideo.modeling.graph import Graph
 from paddlevideo.utils.checkpoint import load_state, load_weights
 from paddlevideo.utils.errors import CheckpointError
@@ -193,3 +195,24 @@ def test_head_loss_with_mixup_and_label_smoothing():
     smooth = STGCNHead(num_classes=3, ls_eps=0.1)
     expected = 0.9 * ce([0, 1]) + 0.1 * -logp.mean()
     assert float(smooth.loss(logits, a)) == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize('graph', ['learnable', 'spatial'])
+def test_model_summary_counts_what_the_forward_pass_runs(graph):
+    """Parameters and multiply-adds per block against a hand count: block 1 (64 -> 64 channels, T = 350, V = 25,
+    K = 3 subsets) mixes joints (64 T V V K), then channels (64 64 K T V), then runs the 9-tap temporal conv
+    (64 64 9 T V); spatial mode's graph-conv bias rides as one more input channel of ones."""
+    model = build_model(model_cfg(30, graph=graph))
+    rows = dict((name, (params, macs)) for name, params, macs in model_summary(model, [2, 2, 350, 25, 1]))
+    T, V, K = 350, 25, 3
+    cin = 64 + (graph == 'spatial')
+    assert rows['backbone.st_gcn_networks.1'][1] == cin * T * V * V * K + 64 * cin * K * T * V + 64 * 64 * 9 * T * V
+    assert rows['head'] == (256 * 30 + 30, 256 * 30)
+    assert sum(p for p, _ in rows.values()) == sum(int(np.prod(p.shape)) for p in model.parameters())
+    assert 9.8e9 < sum(m for _, m in rows.values()) < 9.95e9
+    x = paddle.randn([1, 2, 40, 25, 1])
+    model.eval()
+    before = model(x).numpy()
+    model_summary(model, [1, 2, 40, 25, 1])                    # leaves the model and Paddle as they were
+    np.testing.assert_array_equal(model(x).numpy(), before)
+    assert paddle.matmul is paddle.tensor.matmul and cpu_gemm.SGEMM is not None or cpu_gemm._load_sgemm() is None
