@@ -248,7 +248,7 @@ def test_bad_videos_are_one_line(case, tmp_path, capfd, monkeypatch):
 def test_open_video_errors_name_the_file(tmp_path):
     with pytest.raises(DataError, match='video not found: .*nothing.avi'):
         open_video(str(tmp_path / 'nothing.avi'))
-    if HAVE_MEDIAPIPE:  # stands for the optional video dependencies, OpenCV among them
+    if importlib.util.find_spec('cv2') is not None:
         empty = tmp_path / 'empty.mp4'
         empty.write_bytes(b'')
         with pytest.raises(DataError, match=f'{empty}: '):
