@@ -22,7 +22,10 @@ def parse_args(argv=None):
     p.add_argument('-w', '--weights', help='weights: to test, or to fine-tune from')
     p.add_argument('--validate', action='store_true', help='evaluate every epoch and keep the best checkpoint')
     p.add_argument('--seed', type=int, default=None, help='random seed (default: config seed or 0)')
-    p.add_argument('--resume', action='store_true', help='continue from the last complete epoch in output_dir')
+    p.add_argument('--resume', action='store_true', help='continue from the last complete epoch in output_dir '
+                                                         '(its run.json must match this config and seed)')
+    p.add_argument('--overwrite', action='store_true', help='train into an output_dir that holds another run, '
+                                                            'removing that run\'s log and checkpoints first')
     p.add_argument('--amp', action='store_true', help='float16 mixed precision on a GPU (on the CPU: float32, says so)')
     p.add_argument('--dump', help='with --test: save logits (and labels) in dataset order to this .npz')
     p.add_argument('--nprocs', type=int, default=1, metavar='N',
@@ -69,7 +72,7 @@ def main(argv=None):
     else:
         from paddlevideo.tasks.train import train_model
         train_model(cfg, weights=args.weights, validate=args.validate, seed=args.seed, resume=args.resume,
-                    amp=args.amp)
+                    amp=args.amp, overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -1,10 +1,14 @@
 """SkeletonDataset: memory-mapped loading, and a one-line DataError for every malformed input."""
+import os
+import stat
+
 import numpy as np
 import pytest
 
 from paddlevideo.loader.dataset import SkeletonDataset
 from paddlevideo.loader.pipelines import Compose
 from paddlevideo.utils.errors import DataError
+from paddlevideo.utils.fileio import atomic_write
 
 PIPE = Compose({'sample': {'name': 'Sampleframe', 'window_size': 16}, 'transform': [{'SkeletonNorm': None}]})
 
@@ -102,3 +106,21 @@ def test_channel_check_counts_the_channels_the_pipeline_adds(tmp_path):
     cfg.PIPELINE.test.transform.append({'GenSkeFeat': {'feats': ['j', 'b', 'jm', 'bm']}})
     x, y = build_dataset(cfg, 'test')[1]
     assert x.shape == (8, 48, 25, 1) and y == 1
+
+
+def test_atomic_write_keeps_the_old_file_on_failure_and_gives_the_umask_mode(tmp_path):
+    path = tmp_path / 'out.bin'
+    path.write_bytes(b'old')
+
+    def fails(f):
+        f.write(b'half')
+        raise RuntimeError('disk full')
+    with pytest.raises(RuntimeError, match='disk full'):
+        atomic_write(str(path), fails)
+    assert path.read_bytes() == b'old' and [p.name for p in tmp_path.iterdir()] == ['out.bin']
+    old = os.umask(0o027)
+    try:
+        atomic_write(str(path), lambda f: f.write(b'new'))
+    finally:
+        os.umask(old)
+    assert path.read_bytes() == b'new' and stat.S_IMODE(path.stat().st_mode) == 0o640

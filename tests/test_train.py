@@ -1,4 +1,5 @@
 """Training and testing through main.py's tasks on real Penn Action clips: learning, resume, reports, CLI."""
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from paddlevideo.solver import build_optimizer
 from paddlevideo.tasks.test import test_model as run_test
 from paddlevideo.tasks.train import eval_logits, last_complete_epoch, stratified_holdout, train_model
 from paddlevideo.utils.config import get_config
+from paddlevideo.utils.errors import ConfigError
 
 
 def subset(x, y, per_class, classes=range(15)):
@@ -103,11 +105,13 @@ def test_resume_ends_with_the_same_weights(penn, tmp_path):
     train_model(get_config(cut, ['epochs=1']), seed=3)           # "interrupted" after epoch 1
     resumed_cfg = get_config(cut)
     assert last_complete_epoch(resumed_cfg) == 1
+    moved = paddle.load(os.path.join(resumed_cfg.output_dir, 'STGCN_t_epoch_00001.pdparams'))
     train_model(resumed_cfg, seed=3, resume=True)
     a = paddle.load(os.path.join(straight.output_dir, 'STGCN_t_epoch_00003.pdparams'))
     b = paddle.load(os.path.join(resumed_cfg.output_dir, 'STGCN_t_epoch_00003.pdparams'))
     assert a.keys() == b.keys()
-    moved = paddle.load(os.path.join(resumed_cfg.output_dir, 'STGCN_t_epoch_00001.pdparams'))
+    assert sorted(os.listdir(resumed_cfg.output_dir)) == sorted([       # epoch 1, resumed from, pruned as usual
+        'run.json', 'train.log', 'train_curves.png', 'STGCN_t_epoch_00003.pdparams', 'STGCN_t_epoch_00003.pdopt'])
     assert max(float((a[k] - moved[k]).abs().max()) for k in a) > 1e-3    # epochs 2-3 really changed weights
     for k in a:
         np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), atol=1e-6, err_msg=k)
@@ -329,3 +333,29 @@ def test_worker_processes_give_the_batches_of_this_thread(penn, tmp_path):
         for (a, la), (b, lb) in zip(epochs[0, epoch], epochs[2, epoch], strict=True):
             np.testing.assert_array_equal(a, b)
             np.testing.assert_array_equal(la, lb)
+
+
+def test_a_run_never_takes_over_another_runs_folder(penn, tmp_path):
+    """A second run into a used output_dir is refused; --resume only continues the run of the same config and
+    seed; --overwrite removes the old run's files first; a killed write's .tmp_ leftovers are cleared."""
+    data = {'train': subset(penn['train_x'], penn['train_y'], 1, classes=range(4))}
+    path = write_config(tmp_path, data, window=16, epochs=1, batch=4, classes=4)
+    cfg = get_config(path)
+    train_model(cfg, seed=0)
+    log = (tmp_path / 'out' / 'train.log').read_text()
+    with pytest.raises(ConfigError, match=r"out already holds a training run \(5 files, e.g. run.json\): --resume "
+                                          r"to continue it, --overwrite to replace it, or -o output_dir="):
+        train_model(get_config(path), seed=0)
+    with pytest.raises(ConfigError, match=r"--resume: .*out holds another run \(seed: 0 there, 1 now\)"):
+        train_model(get_config(path), seed=1, resume=True)
+    with pytest.raises(ConfigError, match=r"holds another run \(DATASET.batch_size: 4 there, 2 now\)"):
+        train_model(get_config(path, ['DATASET.batch_size=2']), seed=0, resume=True)
+    assert (tmp_path / 'out' / 'train.log').read_text() == log                     # nothing touched
+    (tmp_path / 'out' / '.tmp_killed').write_bytes(b'half a checkpoint')
+    train_model(get_config(path, ['epochs=2']), seed=0, resume=True)              # the same run, one epoch more
+    assert 'resumed from epoch 1' in (tmp_path / 'out' / 'train.log').read_text()
+    assert not (tmp_path / 'out' / '.tmp_killed').exists()
+    train_model(get_config(path), seed=5, overwrite=True)
+    assert json.loads((tmp_path / 'out' / 'run.json').read_text())['seed'] == 5
+    assert 'resumed' not in (tmp_path / 'out' / 'train.log').read_text()
+    assert sorted(p.name for p in (tmp_path / 'out').glob('*.pdparams')) == ['STGCN_t_epoch_00001.pdparams']

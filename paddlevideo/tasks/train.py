@@ -20,6 +20,7 @@ from ..utils.errors import ConfigError, PaddleVideoError
 from ..utils.launch import world_size
 from ..utils.logger import epoch_line, get_logger, step_line
 from ..utils.runtime import set_malloc_policy
+from . import run_dir
 
 
 def stratified_holdout(labels, fraction, seed):
@@ -114,18 +115,24 @@ class TrainStep:
         return {k: float(v) for k, v in out.items()}
 
 
-def train_model(cfg, weights=None, validate=False, seed=None, resume=False, amp=False, indices=None):
+def train_model(cfg, weights=None, validate=False, seed=None, resume=False, amp=False, indices=None,
+                overwrite=False):
     """Train per the config (on the samples `indices` of DATASET.train only, when given: a cross-validation
-    fold); returns the model. Optimizer-state names are scoped to this call, so a resumed run finds its
-    accumulators whatever else the process built before."""
+    fold); returns the model. output_dir must be free, or this run's to `resume`, or given up by `overwrite`
+    (run_dir.claim). Optimizer-state names are scoped to this call, so a resumed run finds its accumulators
+    whatever else the process built before."""
     with paddle.utils.unique_name.guard():
-        return _train(cfg, weights, validate, seed, resume, amp, indices)
+        return _train(cfg, weights, validate, seed, resume, amp, indices, overwrite)
 
 
-def _train(cfg, weights, validate, seed, resume, amp, indices=None):
+def _train(cfg, weights, validate, seed, resume, amp, indices=None, overwrite=False):
     seed = int(cfg.get('seed', 0) if seed is None else seed)
     rank, world = parallel_rank()
     main = rank == 0
+    if main:
+        resumable = run_dir.claim(cfg, seed, resume, overwrite)
+        if resume and not resumable:
+            print(f'--resume: nothing to resume in {cfg.output_dir}: training from epoch 1')
     logger = get_logger(cfg.output_dir if main else None, level=cfg.get('log_level', 'INFO'))
     paddle.seed(seed)
     ds_cfg = cfg.get('DATASET') or {}
@@ -240,7 +247,7 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None):
         atomic_save(model.state_dict(), checkpoint_path(cfg, epoch, 'pdparams'))
         atomic_save({**optimizer.state_dict(), 'epoch': epoch, 'best_top1': best}, checkpoint_path(cfg, epoch, 'pdopt'))
         previous = epoch - 1
-        if previous >= start_epoch and previous % save_interval != 0:  # keep every save_interval-th and the last
+        if previous >= 1 and previous % save_interval != 0:  # keep every save_interval-th and the last
             for ext in ('pdparams', 'pdopt'):
                 if os.path.exists(checkpoint_path(cfg, previous, ext)):
                     os.remove(checkpoint_path(cfg, previous, ext))
