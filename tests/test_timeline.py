@@ -146,3 +146,18 @@ def test_timeline_json_csv_and_picture(tmp_path):
         (r['start_frame'], r['end_frame'], r['label']) for r in data['segments']]
     assert (tmp_path / 't.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
     assert sorted(p.name for p in tmp_path.iterdir()) == ['t.csv', 't.json', 't.png']   # no temporary files
+
+
+def test_live_input_that_falls_behind_scores_only_the_newest_due_window():
+    """skip_stale: seven frames arrive before the scorer runs; of the windows at 0 and 2 only the one at 2 is
+    scored, so frames 0 and 1 (covered by no scored window) read 0, and the end adds the window [3, 6]."""
+    scorer = Scorer({2: E[1], 3: E[2]})
+    sliding = SlidingScores(scorer, 4, 2, 3, video_fps=30, skip_stale=True)
+    for f in frames(7):
+        sliding.add(f)
+    got = dict(sliding.flush())
+    assert sorted(got) == [0, 1, 2] and sliding.skipped == 1 and scorer.windows == [[2, 3, 4, 5]]
+    got.update(sliding.finish())
+    assert scorer.windows == [[2, 3, 4, 5], [3, 4, 5, 6]]
+    np.testing.assert_allclose([got[j] for j in range(7)], [[0, 0, 0], [0, 0, 0], E[1], [0, .5, .5], [0, .5, .5],
+                                                            [0, .5, .5], E[2]])

@@ -101,6 +101,14 @@ class Recognizer:
         out[..., 0] = normalize_xy(frames, size[0], size[1], self.coords).transpose(2, 0, 1)
         return out
 
+    def warm_up(self, size):
+        """Run the network once (its first run builds kernels and can take seconds), so that live input does
+        not fall behind on its first window."""
+        frames = np.zeros((self.window, self.contract['joints'], 3), np.float32)
+        frames[:, :, :2] = np.linspace(0.2, 0.8, self.contract['joints'])[:, None] * np.array(size)
+        frames[:, :, 2] = 1
+        self.scores([frames], size)
+
     def logits(self, samples):
         """(N, C', W, V, M) pipeline outputs -> (N, K) logits."""
         return np.asarray(self._run(np.ascontiguousarray(samples, dtype=np.float32)), dtype=np.float32)

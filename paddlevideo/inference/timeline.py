@@ -31,7 +31,7 @@ class SlidingScores:
     `latest` holds the most recent window's scores (what live display shows as the current element).
     """
 
-    def __init__(self, score_windows, window, stride, num_classes, video_fps, model_fps=None):
+    def __init__(self, score_windows, window, stride, num_classes, video_fps, model_fps=None, skip_stale=False):
         window, stride = int(window), int(stride)
         if not 1 <= stride <= window:
             raise ConfigError(f'stride must be between 1 and the window ({window} frames), got {stride}')
@@ -40,7 +40,8 @@ class SlidingScores:
         self.score_windows, self.window, self.stride, self.num_classes = score_windows, window, stride, num_classes
         self.video_fps = float(video_fps)
         self.ratio = float(model_fps or video_fps) / self.video_fps   # model frames per video frame
-        self.frames = deque(maxlen=window)   # the last `window` model frames
+        self.skip_stale, self.due, self.skipped, self.scored = skip_stale, None, 0, 0
+        self.frames = deque(maxlen=window + stride)   # the newest model frames: every window that can still run
         self.sums, self.counts = {}, {}      # model frame -> summed window scores, number of windows
         self.pending = deque()               # video frames not final yet: (video index, model index)
         self.n_model = self.n_video = 0
@@ -50,6 +51,13 @@ class SlidingScores:
     def push(self, joints, time=None):
         """Add one video frame's (V, 3) joints at `time` seconds (default: its index over the video's fps);
         returns [(video index, (K,) scores)] for the frames that became final."""
+        self.add(joints, time)
+        return self.flush()
+
+    def add(self, joints, time=None):
+        """push() without returning: with `skip_stale`, the windows that fall due are only noted, and flush()
+        scores the newest of them (live input that cannot keep up skips windows rather than falling behind;
+        a frame no scored window covers gets 0 for every class)."""
         at = (self.n_video if time is None else time * self.video_fps) * self.ratio   # in model frames
         if self.held is not None:
             self._emit_until(at - _EPS, self.held)
@@ -57,6 +65,12 @@ class SlidingScores:
         self.held = joints
         self.pending.append((self.n_video, min(int(np.floor(at + _EPS)), self.n_model - 1)))
         self.n_video += 1
+
+    def flush(self):
+        """Score the newest due window (with `skip_stale`); returns the frames that became final."""
+        if self.due is not None:
+            self._score(self.due, self.due + self.window)
+            self.due = None
         return self._final(self.n_model - 1 - self.window)
 
     def finish(self, end_time=None):
@@ -65,13 +79,16 @@ class SlidingScores:
         end = (self.n_video if end_time is None else end_time * self.video_fps) * self.ratio
         if self.held is not None:
             self._emit_until(end - _EPS, self.held)
+        if self.due is not None:
+            self._score(self.due, self.due + self.window)
+            self.due = None
         n, W = self.n_model, self.window
         if 0 < n < W or (n >= W and (n - W) % self.stride):
             self._score(max(n - W, 0), n)
         return self._final(n - 1)
 
     def _emit_until(self, at, joints):
-        """Model frames up to time `at` (in model frames) hold `joints`; a window ending on one is scored."""
+        """Model frames up to time `at` (in model frames) hold `joints`; a window ending on one falls due."""
         while self.n_model <= at:
             i = self.n_model
             self.frames.append(np.asarray(joints, dtype=np.float32))
@@ -79,23 +96,28 @@ class SlidingScores:
             self.n_model += 1
             start = i + 1 - self.window
             if start >= 0 and start % self.stride == 0:
-                self._score(start, i + 1)
+                if not self.skip_stale:
+                    self._score(start, i + 1)
+                else:
+                    self.skipped += self.due is not None
+                    self.due = start
 
     def _score(self, start, end):
-        clip = np.stack(list(self.frames)[len(self.frames) - (end - start):])
+        first = self.n_model - len(self.frames)          # model index of self.frames[0]
+        clip = np.stack(list(self.frames)[start - first:end - first])
         scores = (np.asarray(self.score_windows([clip]), dtype=np.float64)[0] if clip[..., 2].any()
                   else np.zeros(self.num_classes))
         for i in range(start, end):
             self.sums[i] += scores
             self.counts[i] += 1
-        self.latest = scores
+        self.latest, self.scored = scores, self.scored + 1
 
     def _final(self, last_final):
         out = []
         while self.pending and self.pending[0][1] <= last_final:
             j, m = self.pending.popleft()
-            out.append((j, (self.sums[m] / self.counts[m]).astype(np.float32)))
-        keep = self.pending[0][1] if self.pending else self.n_model - self.window
+            out.append((j, (self.sums[m] / max(self.counts[m], 1)).astype(np.float32)))
+        keep = self.pending[0][1] if self.pending else self.n_model - self.window - self.stride
         for m in [m for m in self.sums if m < keep]:
             del self.sums[m], self.counts[m]
         return out

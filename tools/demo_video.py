@@ -1,0 +1,109 @@
+"""Name the elements of a video as they happen: pose (MediaPipe) -> ST-GCN over sliding windows -> timeline and an
+annotated video, or live from a camera or stream.
+
+python tools/demo_video.py VIDEO -c CONFIG -w WEIGHTS -o out.mp4 --timeline out.json
+python tools/demo_video.py VIDEO --model inference/X.json -o out.mp4 --timeline out.json
+python tools/demo_video.py --camera 0 --model inference/X.json [-o live.mp4]
+
+--timeline writes the JSON, the same rows as CSV beside it and a picture of the timeline (PNG). Live input shows
+the annotated frames in a window where there is a display (q quits) and/or writes them with -o; it works on the
+newest frame and drops the ones it cannot keep up with. A file given to --camera is played at its own rate.
+"""
+import argparse
+import json
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
+
+from paddlevideo.inference import Recognizer  # noqa: E402
+from paddlevideo.inference.pose import build_pose_estimator  # noqa: E402
+from paddlevideo.inference.stream import annotate_video, run_live  # noqa: E402
+from paddlevideo.inference.timeline import write_timeline  # noqa: E402
+from paddlevideo.inference.video_io import open_video  # noqa: E402
+from paddlevideo.utils.cli import run  # noqa: E402
+from paddlevideo.utils.config import get_config  # noqa: E402
+from paddlevideo.utils.errors import ConfigError  # noqa: E402
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('video', nargs='?', help='video file')
+    parser.add_argument('--camera', default=None, help='live: a camera index (0), a stream URL, or a file played '
+                                                       'at its own rate')
+    parser.add_argument('-c', '--config', default=None, help='YAML config of the model')
+    parser.add_argument('-w', '--weights', default=None, help='trained weights (.pdparams), with --config')
+    parser.add_argument('--model', default=None, help='exported model (<name>.json or .onnx) with its contract')
+    parser.add_argument('--override', action='append', default=[], metavar='KEY=VALUE', help='config override')
+    parser.add_argument('-o', '--output', default=None, help='annotated video (.mp4 or .avi)')
+    parser.add_argument('--timeline', default=None, help='timeline JSON (+ .csv and .png beside it)')
+    parser.add_argument('--stride', type=int, default=8, help='model frames between window starts (default 8)')
+    parser.add_argument('--enter', type=float, default=0.6, help='an element starts at this score (default 0.6)')
+    parser.add_argument('--leave', type=float, default=0.4, help='and ends below this one (default 0.4)')
+    parser.add_argument('--min-seconds', type=float, default=0.2, help='shorter elements are dropped (default 0.2)')
+    parser.add_argument('--pose-every', type=int, default=1, help='run pose on every n-th frame (default 1)')
+    parser.add_argument('--seconds', type=float, default=None, help='live: stop after this long')
+    parser.add_argument('--no-display', action='store_true', help='live: do not open a window')
+    return parser.parse_args(argv)
+
+
+def build_recognizer(args):
+    if args.override and not args.config:
+        raise ConfigError('--override changes a config: give --config too')
+    cfg = get_config(args.config, args.override) if args.config else None
+    if args.model:
+        return Recognizer.from_export(args.model, cfg, args.config)
+    if cfg is None or not args.weights:
+        raise ConfigError('give --model (an exported model), or --config with --weights')
+    return Recognizer.from_config(cfg, args.weights)
+
+
+def has_display():
+    """Whether cv2.imshow can open a window here (a display, and an OpenCV built with a GUI: not the headless
+    wheel)."""
+    if not (os.environ.get('DISPLAY') or os.environ.get('WAYLAND_DISPLAY')):
+        return False
+    import cv2
+    try:
+        cv2.namedWindow('paddlevideo live')
+    except cv2.error:
+        return False
+    return True
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if bool(args.video) == bool(args.camera):
+        raise ConfigError('give a video file, or --camera for live input (not both)')
+    if args.camera and args.timeline:
+        raise ConfigError('--timeline is for a video file; live input shows or writes the annotated frames')
+    if args.video and not args.output and not args.timeline:
+        raise ConfigError('nothing to write: give -o (annotated video) and/or --timeline (JSON)')
+    show = bool(args.camera) and not args.no_display and has_display()
+    if args.camera and not show and not args.output:
+        raise ConfigError('no display to show live frames on: give -o to write them')
+    recognizer = build_recognizer(args)
+    settings = dict(stride=args.stride, enter=args.enter, leave=args.leave, min_seconds=args.min_seconds)
+    with open_video(args.camera or args.video) as video, build_pose_estimator('mediapipe') as estimator:
+        if args.camera:
+            stats = run_live(video, estimator, recognizer, show=show, out_path=args.output,
+                             realtime=video.is_file, max_seconds=args.seconds, **settings,
+                             report=lambda s: print(f"live: {s['shown_fps']:.1f} fps, {s['dropped']} of {s['read']} "
+                                                    f"frames dropped, latency {s['latency_mean_ms']:.0f} ms",
+                                                    file=sys.stderr))
+            print(json.dumps(stats))
+            return
+        data, scores = annotate_video(video, estimator, recognizer, args.output, pose_every=args.pose_every,
+                                      **settings)
+    paths = write_timeline(args.timeline, data, scores, args.enter, args.leave) if args.timeline else []
+    for row in data['segments']:
+        if row['class_id'] >= 0:
+            print(f"{row['start_s']:7.2f}-{row['end_s']:7.2f} s  frames {row['start_frame']}-{row['end_frame']}  "
+                  f"{row['label']} {row['score']:.2f}")
+    print(f"{video.name}: {data['frames']} frames, {sum(r['class_id'] >= 0 for r in data['segments'])} element(s); "
+          f"wrote {', '.join(([args.output] if args.output else []) + paths)}")
+
+
+if __name__ == '__main__':
+    run(main)
