@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 from paddlevideo.inference import Recognizer  # noqa: E402
 from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS  # noqa: E402
 from paddlevideo.inference.recognizer import softmax  # noqa: E402
-from paddlevideo.loader.dataset import check_finite, check_skeleton_shape, open_npy  # noqa: E402
+from paddlevideo.loader.dataset import check_samples, check_skeleton_shape, open_npy  # noqa: E402
 from paddlevideo.utils.cli import add_bool_flag, run, str2bool  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 from paddlevideo.utils.errors import ConfigError, DataError  # noqa: E402
@@ -75,13 +75,12 @@ def samples(files, recognizer):
     _, C, _, V, M = recognizer.contract['input_shape']
     for path in files:
         data = open_npy(path, 'input')[0]
-        if data.ndim not in (4, 5) or not (np.issubdtype(data.dtype, np.floating)
-                                           or np.issubdtype(data.dtype, np.integer)):
-            raise DataError(f'{path}: expected a skeleton array, C x T x V x M (one sample) or N x C x T x V x M, '
-                            f'of real numbers; found shape {data.shape} {data.dtype}')
+        if data.ndim not in (4, 5):
+            raise DataError(f'{path}: expected a skeleton array, C x T x V x M (one sample) or N x C x T x V x M; '
+                            f'found shape {data.shape}')
         batch = data if data.ndim == 5 else data[None]
         check_skeleton_shape(batch.shape, path, channels=recognizer.pipeline.in_channels(C), joints=V, persons=M)
-        check_finite(batch, path)
+        check_samples(batch, path)
         for i in range(len(batch)):
             name = f'{path}[{i}]' if data.ndim == 5 else path
             yield name, recognizer.prepare(np.array(batch[i]), name)

@@ -43,17 +43,25 @@ def open_npy(path, what='data'):
     return np.ndarray(shape, dtype, buffer=mm, offset=offset), mm, offset
 
 
-def check_finite(array, path, release=None):
-    """Raise DataError at the first sample holding NaN or Inf; release(start, stop) frees scanned samples."""
+def check_samples(array, path, release=None):
+    """Raise DataError unless `array` (N, ...) holds at least one sample, of real numbers (not bool or complex),
+    every sample finite and with a skeleton in some frame (not all zeros); release(start, stop) frees the
+    scanned samples."""
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        raise DataError(f'{path}: expected skeleton coordinates as real numbers (float or int), found {array.dtype}')
+    if len(array) == 0:
+        raise DataError(f'{path}: no samples (shape {tuple(array.shape)})')
     rows = max(1, _SCAN_BYTES // max(1, array[0].nbytes))
     for start in range(0, len(array), rows):
-        chunk = array[start:start + rows]
-        finite = np.isfinite(chunk).all()
+        chunk = array[start:start + rows].reshape(min(rows, len(array) - start), -1)
+        finite, empty = np.isfinite(chunk).all(axis=1), ~np.any(chunk != 0, axis=1)
         if release is not None:
             release(start, start + len(chunk))
-        if not finite:
-            bad = start + int(np.flatnonzero(~np.isfinite(chunk).reshape(len(chunk), -1).all(axis=1))[0])
-            raise DataError(f'{path}: sample {bad} contains NaN or Inf')
+        if not finite.all():
+            raise DataError(f'{path}: sample {start + int(np.flatnonzero(~finite)[0])} contains NaN or Inf')
+        if empty.any():
+            raise DataError(f'{path}: sample {start + int(np.flatnonzero(empty)[0])} is all zeros (no skeleton in '
+                            f'any frame)')
 
 
 def check_skeleton_shape(shape, path, channels=None, joints=None, persons=None):
@@ -109,7 +117,7 @@ class SkeletonDataset:
         self.file_path, self.pipeline, self.seed, self.epoch = file_path, pipeline, seed, 0
         self.data, self._mmap, self._offset = open_npy(file_path)
         check_skeleton_shape(self.data.shape, file_path, channels, joints, persons)
-        check_finite(self.data, file_path, self._release)
+        check_samples(self.data, file_path, self._release)
         self.labels = None
         if label_path:
             self.labels = load_labels(label_path, len(self.data), num_classes)
