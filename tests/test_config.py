@@ -3,6 +3,8 @@ import math
 import os
 import pickle
 import re
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -315,3 +317,14 @@ def test_label_pickles_are_read_without_running_code(tmp_path):
     plain = tmp_path / 'plain.pkl'
     plain.write_bytes(pickle.dumps(np.array([2, 0, 1])))
     np.testing.assert_array_equal(load_labels(str(plain), 3, 3), [2, 0, 1])
+
+
+def test_importing_paddle_through_paddlevideo_says_nothing():
+    """Paddle 3.3.1's import prints a ccache note and an OMP_NUM_THREADS warning (for the thread count this
+    project sets on purpose); a user should see our lines only. Other output of the import still passes."""
+    code = ('import sys, paddlevideo, paddle; print("after", file=sys.stderr); '
+            'print(paddle.__version__, sys.modules["os"].environ["OMP_NUM_THREADS"])')
+    result = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, 'OMP_NUM_THREADS': '2'})
+    assert result.returncode == 0 and result.stdout.split() == [paddle.__version__, '2']
+    assert result.stderr == 'after\n'

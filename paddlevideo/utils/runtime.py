@@ -10,7 +10,11 @@ set wins; under ``paddle.distributed.launch`` the cores are shared among the pro
 Paddle's CPU allocator is plain ``posix_memalign``, so glibc decides whether a freed activation's pages go back
 to the system, to be faulted in fresh and zeroed at the next step; training sets it (set_malloc_policy).
 """
+import contextlib
 import ctypes
+import importlib.abc
+import importlib.util
+import io
 import os
 import sys
 import warnings
@@ -57,8 +61,46 @@ def paddle_mkl():
         return None
 
 
+# What importing Paddle 3.3.1 prints that says nothing to our users: a note that its C++ extension builder found
+# no ccache, and a warning for any OMP_NUM_THREADS over 1 (which this module sets on purpose, above).
+PADDLE_IMPORT_NOISE = ('WARNING: OMP_NUM_THREADS set to ', 'PLEASE USE OMP_NUM_THREADS WISELY.')
+
+
+class _QuietPaddleImport(importlib.abc.MetaPathFinder):
+    """Imports paddle with its stderr held back, then passes on every line but PADDLE_IMPORT_NOISE."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name != 'paddle':
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(name)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _HeldStderrLoader(spec.loader)
+        return spec
+
+
+class _HeldStderrLoader(importlib.abc.Loader):
+    def __init__(self, loader):
+        self.loader = loader
+
+    def create_module(self, spec):
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module):
+        held = io.StringIO()
+        try:
+            with contextlib.redirect_stderr(held):
+                self.loader.exec_module(module)
+        finally:
+            sys.stderr.writelines(line for line in held.getvalue().splitlines(keepends=True)
+                                  if not line.startswith(PADDLE_IMPORT_NOISE))
+
+
 def configure_cpu_environment(threads=None):
     """Set MKL / OpenMP defaults for this process; call before the first ``import paddle``."""
+    if 'paddle' not in sys.modules and not any(isinstance(f, _QuietPaddleImport) for f in sys.meta_path):
+        sys.meta_path.insert(0, _QuietPaddleImport())
+        warnings.filterwarnings('ignore', message='No ccache found', category=UserWarning)
     if os.environ.get('PADDLEVIDEO_NO_CPU_TUNING') == '1':
         return
     amd = _cpuinfo('vendor_id') == 'AuthenticAMD'
