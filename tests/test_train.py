@@ -159,6 +159,8 @@ def run_main(*args):
     ('nprocs_test', '--nprocs is for training; --test runs in one process'),
     ('nprocs_data', 'data file not found: /nope/train.npy'),
     ('nprocs_weights', 'weights file not found: /nope/w.pdparams'),
+    ('folder_data', 'is a folder; expected a data .npy file'),
+    ('output_is_a_file', 'cfg.yaml/out: Not a directory'),
 ])
 def test_cli_errors_are_one_line(tmp_path, compat, case, message):
     x = np.random.default_rng(0).normal(size=(4, 3, 20, 25, 1)).astype(np.float32)
@@ -171,7 +173,9 @@ def test_cli_errors_are_one_line(tmp_path, compat, case, message):
             'nprocs_split': ['-c', cfg, '--nprocs', '3'],
             'nprocs_test': ['--test', '-c', cfg, '-w', 'w.pdparams', '--nprocs', '2'],
             'nprocs_data': ['-c', cfg, '-o', 'DATASET.train.file_path=/nope/train.npy', '--nprocs', '2'],
-            'nprocs_weights': ['-c', cfg, '-w', '/nope/w.pdparams', '--nprocs', '2']}[case]
+            'nprocs_weights': ['-c', cfg, '-w', '/nope/w.pdparams', '--nprocs', '2'],
+            'folder_data': ['-c', cfg, '-o', f'DATASET.train.file_path={tmp_path}'],
+            'output_is_a_file': ['-c', cfg, '-o', f'output_dir={cfg}/out']}[case]
     result = run_main(*args)
     assert result.returncode == 2, result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith('error:')]

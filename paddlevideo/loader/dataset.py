@@ -18,6 +18,8 @@ _SCAN_BYTES = 64 << 20  # NaN / Inf scan chunk
 
 def open_npy(path, what='data'):
     """Memory-map a .npy file, checking that it is complete; returns (array view, mmap or None, data offset)."""
+    if os.path.isdir(path):
+        raise DataError(f'{path} is a folder; expected a {what} .npy file')
     if not os.path.isfile(path):
         raise DataError(f'{what} file not found: {path}')
     with open(path, 'rb') as f:

@@ -21,11 +21,16 @@ def add_bool_flag(parser, name, help, default=False):
 
 
 def run(main, argv=None):
-    """Call main(argv); a user mistake (PaddleVideoError) becomes one line on stderr and exit code 2."""
+    """Call main(argv); a user mistake (PaddleVideoError) or a file the system refuses (OSError: no permission,
+    a folder where a file belongs, a full disk) becomes one line on stderr and exit code 2."""
     try:
         return main(argv)
     except PaddleVideoError as e:
         print(f'error: {e}', file=sys.stderr)
+        sys.exit(2)
+    except OSError as e:
+        where = f'{e.filename}: ' if e.filename else ''
+        print(f'error: {where}{e.strerror or e}', file=sys.stderr)
         sys.exit(2)
     except KeyboardInterrupt:
         print('interrupted', file=sys.stderr)
