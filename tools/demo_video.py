@@ -14,17 +14,16 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
+import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is imported)
 
-from paddlevideo.inference import Recognizer  # noqa: E402
-from paddlevideo.inference.pose import build_pose_estimator  # noqa: E402
-from paddlevideo.inference.stream import annotate_video, run_live  # noqa: E402
-from paddlevideo.inference.timeline import write_timeline  # noqa: E402
-from paddlevideo.inference.video_io import open_video  # noqa: E402
-from paddlevideo.utils.cli import run  # noqa: E402
-from paddlevideo.utils.config import get_config  # noqa: E402
-from paddlevideo.utils.errors import ConfigError  # noqa: E402
+from paddlevideo.inference import Recognizer
+from paddlevideo.inference.pose import build_pose_estimator
+from paddlevideo.inference.stream import annotate_video, run_live
+from paddlevideo.inference.timeline import write_timeline
+from paddlevideo.inference.video_io import open_video
+from paddlevideo.utils.cli import run
+from paddlevideo.utils.config import get_config
+from paddlevideo.utils.errors import ConfigError
 
 
 def parse_args(argv):
@@ -105,5 +104,9 @@ def main(argv=None):
           f"wrote {', '.join(([args.output] if args.output else []) + paths)}")
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()

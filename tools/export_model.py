@@ -4,14 +4,11 @@ python tools/export_model.py -c configs/recognition/stgcn/stgcn_fsd.yaml -p outp
     -o inference [--onnx=False]
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
-from paddlevideo.inference import export_model, input_shape  # noqa: E402
-from paddlevideo.utils.cli import add_bool_flag, run  # noqa: E402
-from paddlevideo.utils.config import get_config  # noqa: E402
+import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is imported)
+from paddlevideo.inference import export_model, input_shape
+from paddlevideo.utils.cli import add_bool_flag, run
+from paddlevideo.utils.config import get_config
 
 
 def parse_args(argv):
@@ -34,5 +31,9 @@ def main(argv=None):
     print(f'exported {cfg.model_name} with input {input_shape(cfg)}: {", ".join(paths)}')
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()

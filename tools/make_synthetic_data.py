@@ -5,14 +5,12 @@ writes train_data.npy, train_label.npy, test_data.npy, test_label.npy and class_
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from paddlevideo.loader.synthetic import make_synthetic_skating  # noqa: E402
-from paddlevideo.utils.fileio import atomic_write, write_text  # noqa: E402
+from paddlevideo.loader.synthetic import make_synthetic_skating
+from paddlevideo.utils.fileio import atomic_write, write_text
 
 
 def main(argv=None):

@@ -4,16 +4,13 @@ python tools/model_summary.py -c configs/recognition/stgcn/stgcn_fsd.yaml [-o KE
 The input is one sample of the shape the model is exported with (INFERENCE / the test pipeline's window).
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
-from paddlevideo.inference import input_shape  # noqa: E402
-from paddlevideo.modeling import build_model  # noqa: E402
-from paddlevideo.modeling.summary import model_summary  # noqa: E402
-from paddlevideo.utils.cli import run  # noqa: E402
-from paddlevideo.utils.config import get_config  # noqa: E402
+import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is imported)
+from paddlevideo.inference import input_shape
+from paddlevideo.modeling import build_model
+from paddlevideo.modeling.summary import model_summary
+from paddlevideo.utils.cli import run
+from paddlevideo.utils.config import get_config
 
 
 def main(argv=None):
@@ -34,5 +31,9 @@ def main(argv=None):
           f'multiply-adds: {macs / 1e9:.2f} G per sample ({2 * macs / 1e9:.2f} GFLOPs)')
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()

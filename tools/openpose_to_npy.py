@@ -12,15 +12,12 @@ whose box overlaps the skater's box of the last frame most (IoU >= 0.3), else th
 folder by the folder's name or the video name in its files.
 """
 import argparse
-import os
 import re
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from paddlevideo.inference.openpose import write_openpose_npy  # noqa: E402
-from paddlevideo.skeleton import NORMS  # noqa: E402
-from paddlevideo.utils.cli import run  # noqa: E402
-from paddlevideo.utils.errors import ConfigError  # noqa: E402
+from paddlevideo.inference.openpose import write_openpose_npy
+from paddlevideo.skeleton import NORMS
+from paddlevideo.utils.cli import run
+from paddlevideo.utils.errors import ConfigError
 
 
 def frame_size(text):
@@ -55,5 +52,9 @@ def main(argv=None):
           f'{int(seen.min())}..{int(seen.max())} of {shape[2]}{labelled}')
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()

@@ -6,11 +6,9 @@ run's included.
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from paddlevideo.metrics.curves import parse_log, plot_curves  # noqa: E402
-from paddlevideo.utils.cli import run  # noqa: E402
+from paddlevideo.metrics.curves import parse_log, plot_curves
+from paddlevideo.utils.cli import run
 
 
 def main(argv=None):
@@ -24,5 +22,9 @@ def main(argv=None):
     print(f"{out}: {len(curves['epoch'].get('loss', []))} epochs, {len(curves['val'].get('top1', []))} validations")
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()

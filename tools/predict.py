@@ -11,20 +11,18 @@ import argparse
 import glob
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import paddlevideo  # noqa: E402,F401  (sets the CPU runtime before paddle is imported)
-import numpy as np  # noqa: E402
+import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is imported)
+import numpy as np
 
-from paddlevideo.inference import Recognizer  # noqa: E402
-from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS  # noqa: E402
-from paddlevideo.inference.recognizer import softmax  # noqa: E402
-from paddlevideo.loader.dataset import check_samples, check_skeleton_shape, open_npy  # noqa: E402
-from paddlevideo.utils.cli import add_bool_flag, run, str2bool  # noqa: E402
-from paddlevideo.utils.config import get_config  # noqa: E402
-from paddlevideo.utils.errors import ConfigError, DataError  # noqa: E402
-from paddlevideo.utils.fileio import write_text  # noqa: E402
+from paddlevideo.inference import Recognizer
+from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS
+from paddlevideo.inference.recognizer import softmax
+from paddlevideo.loader.dataset import check_samples, check_skeleton_shape, open_npy
+from paddlevideo.utils.cli import add_bool_flag, run, str2bool
+from paddlevideo.utils.config import get_config
+from paddlevideo.utils.errors import ConfigError, DataError
+from paddlevideo.utils.fileio import write_text
 
 
 def parse_args(argv):
@@ -142,5 +140,9 @@ def main(argv=None):
         write_text(args.output, json.dumps(summary, indent=1))
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()

@@ -8,15 +8,13 @@ yaw degrees about the vertical and tilted pitch degrees down: yaw 0, pitch 0 giv
 """
 import argparse
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import numpy as np  # noqa: E402
+import numpy as np
 
-from paddlevideo.loader.dataset3d import Skeleton3DDataset  # noqa: E402
-from paddlevideo.loader.pipelines import fsd_view  # noqa: E402
-from paddlevideo.utils.cli import run  # noqa: E402
-from paddlevideo.utils.fileio import atomic_write  # noqa: E402
+from paddlevideo.loader.dataset3d import Skeleton3DDataset
+from paddlevideo.loader.pipelines import fsd_view
+from paddlevideo.utils.cli import run
+from paddlevideo.utils.fileio import atomic_write
 
 
 def parse_args(argv):
@@ -52,5 +50,9 @@ def main(argv=None):
         print(f'{prefix}_data.npy {data.shape}, {prefix}_label.npy')
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()

@@ -7,16 +7,13 @@ tools/predict.py's input. Prints the frame count, the frame rate and the fractio
 Needs the optional video dependencies: python -m pip install --no-deps -r requirements-video.txt
 """
 import argparse
-import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from paddlevideo.inference.pose import (build_pose_estimator, frames_with_skeleton, skeleton_from_video,  # noqa: E402
+from paddlevideo.inference.pose import (build_pose_estimator, frames_with_skeleton, skeleton_from_video,
                                         write_skeleton_npy)
-from paddlevideo.inference.video_io import open_video  # noqa: E402
-from paddlevideo.skeleton import NORMS  # noqa: E402
-from paddlevideo.utils.cli import run  # noqa: E402
-from paddlevideo.utils.errors import ConfigError, DataError  # noqa: E402
+from paddlevideo.inference.video_io import open_video
+from paddlevideo.skeleton import NORMS
+from paddlevideo.utils.cli import run
+from paddlevideo.utils.errors import ConfigError, DataError
 
 
 def parse_args(argv):
@@ -49,5 +46,9 @@ def main(argv=None):
           f'{seen.mean():.1%} of them ({int(seen.sum())}), shape {sample.shape}, norm {args.norm}')
 
 
-if __name__ == '__main__':
+def cli():
     run(main)
+
+
+if __name__ == '__main__':
+    cli()
