@@ -251,7 +251,8 @@ def plot_timeline(path, data, scores, enter=None, leave=None):
     for level, name in ((enter, 'enter'), (leave, 'leave')):
         if level is not None:
             curves.axhline(level, color='grey', linestyle='--', linewidth=0.8)
-            curves.text(t[-1] if len(t) else 0, level, f' {name}', va='center', fontsize=7, color='grey')
+            curves.text(0.995, level, name, transform=curves.get_yaxis_transform(), ha='right', va='bottom',
+                        fontsize=7, color='grey')
     curves.set_ylim(0, 1)
     curves.set_xlim(0, data['frames'] / fps)
     curves.set_xlabel('time (s)')
