@@ -31,6 +31,9 @@ def parse_args(argv=None):
     p.add_argument('--nprocs', type=int, default=1, metavar='N',
                    help='train data parallel in N processes (on the CPU: the cores shared among them), '
                         'DATASET.batch_size split among them; the fastest way to train on a multi-core CPU')
+    p.add_argument('--auto-scale-lr', action='store_true',
+                   help='scale the learning rate by the total batch of a step (all processes) over '
+                        'OPTIMIZER.base_batch_size (the linear scaling rule, mmaction2\'s flag)')
     p.add_argument('--crossval', nargs='?', const='', metavar='GROUPS',
                    help='cross-validation by group: train and test one fold per group (or CROSSVAL.folds folds of '
                         'groups) from GROUPS.npy, one integer per training sample (default: CROSSVAL.groups); '
@@ -57,6 +60,11 @@ def main(argv=None):
         if args.weights:
             load_state(args.weights)
         launch.become(cmd, env)
+    if args.auto_scale_lr and not args.test:
+        from paddlevideo.solver.optimizer import auto_scale_lr
+        line = auto_scale_lr(cfg, int((cfg.get('DATASET') or {}).get('batch_size', 16)) * launch.world_size())
+        if os.environ.get('PADDLE_TRAINER_ID', '0') == '0':
+            print(line)
     if args.crossval is not None:
         if args.test or args.resume or args.validate:
             raise ConfigError('--crossval trains and tests every fold itself: leave out --test, --resume, --validate')

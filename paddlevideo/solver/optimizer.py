@@ -3,6 +3,7 @@ import math
 
 import paddle
 
+from ..utils.config import number
 from ..utils.errors import ConfigError
 
 OPTIMIZERS = {'Momentum': paddle.optimizer.Momentum, 'SGD': paddle.optimizer.SGD, 'Adam': paddle.optimizer.Adam,
@@ -61,9 +62,44 @@ def build_regularizer(cfg):
     return kinds[cfg['name']](float(cfg['value']))
 
 
+# The learning-rate values of each schedule (OPTIMIZER.learning_rate.name) that --auto-scale-lr scales.
+LR_KEYS = {'CosineAnnealingDecay': ('learning_rate',), 'MultiStepDecay': ('learning_rate',),
+           'CustomWarmupCosineDecay': ('warmup_start_lr', 'cosine_base_lr'), 'PiecewiseDecay': ('values',)}
+
+
+def auto_scale_lr(cfg, total_batch):
+    """mmaction2's --auto-scale-lr (the linear scaling rule): scale the OPTIMIZER learning rates in `cfg` by
+    total_batch / OPTIMIZER.base_batch_size, total_batch being the batch of one step over all processes. Returns
+    the line to log."""
+    opt = cfg.get('OPTIMIZER') or {}
+    base = opt.get('base_batch_size')
+    if base is None:
+        raise ConfigError('--auto-scale-lr needs OPTIMIZER.base_batch_size, the total batch the config\'s learning '
+                          'rate was set for (e.g. -o OPTIMIZER.base_batch_size=16)')
+    factor = total_batch / number('OPTIMIZER.base_batch_size', base, int, low=1)
+    lr = opt.get('learning_rate', 0.01)
+    if not isinstance(lr, dict):
+        opt['learning_rate'] = scaled = float(lr) * factor
+    else:
+        keys = LR_KEYS.get(lr.get('name'))
+        if keys is None:
+            raise ConfigError(f"--auto-scale-lr: unknown learning_rate name '{lr.get('name')}'; known: "
+                              f"{', '.join(sorted(LR_KEYS))}")
+        for key in keys:
+            value = lr.get(key)
+            if value is None:
+                raise ConfigError(f'OPTIMIZER.learning_rate ({lr["name"]}): {key} is missing')
+            lr[key] = [float(v) * factor for v in value] if isinstance(value, list) else float(value) * factor
+        scaled = ', '.join(f'{key} {lr[key]}' for key in keys)
+    cfg['OPTIMIZER'] = opt
+    return (f'--auto-scale-lr: learning rate x {factor:g} (total batch {total_batch} / base_batch_size {base}): '
+            f'{scaled}')
+
+
 def build_optimizer(cfg, parameters, steps_per_epoch):
     """OPTIMIZER -> (optimizer, scheduler or None, iter_step)."""
     cfg = dict(cfg or {})
+    cfg.pop('base_batch_size', None)  # for --auto-scale-lr (auto_scale_lr), not the optimizer's
     name = cfg.pop('name', 'Momentum')
     if name not in OPTIMIZERS:
         raise ConfigError(f"unknown optimizer '{name}'; known: {', '.join(OPTIMIZERS)}")

@@ -71,13 +71,26 @@ def eval_logits(model, data):
     return np.concatenate([model(data[i:i + step]).numpy() for i in range(0, n, step)])
 
 
+def mean_clip_logits(logits):
+    """(N, clips, K) logits -> (N, K): the log of the mean of the clips' softmax scores (mmaction2's 'prob'
+    average), so softmax of the result is that mean exactly and a dump keeps meaning 'logits'."""
+    log_p = logits - np.logaddexp.reduce(logits, axis=-1, keepdims=True)
+    return (np.logaddexp.reduce(log_p, axis=1) - np.log(logits.shape[1])).astype(np.float32)
+
+
 def evaluate(model, loader):
-    """Logits and labels over a loader, in dataset order."""
+    """Logits and labels over a loader, in dataset order, one row per sample. A batch of several clips per
+    sample (N, clips, C, W, V, M) runs as N * clips clips, their scores averaged per sample (mean_clip_logits)."""
     model.eval()
     logits, labels = [], []
     with paddle.no_grad():
         for data, label in loader:
-            logits.append(eval_logits(model, data))
+            if data.ndim == 6:
+                n, clips = data.shape[:2]
+                out = eval_logits(model, data.reshape([n * clips, *data.shape[2:]]))
+                logits.append(mean_clip_logits(out.astype(np.float64).reshape(n, clips, -1)))
+            else:
+                logits.append(eval_logits(model, data))
             labels.append(label.numpy())
     model.train()
     return np.concatenate(logits), np.concatenate(labels)

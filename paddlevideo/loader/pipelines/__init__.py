@@ -3,3 +3,4 @@ from .skeleton import (Compose, DropJoints, GenSkeFeat, RandomCrop, RandomFlip, 
 from .body import BodyNorm, PoseNoise  # noqa: F401
 from .camera import RandomCamera, fsd_view  # noqa: F401
 from .window import JumpWindow, apex_frame  # noqa: F401
+from .sampling import UniformSampleFrames  # noqa: F401

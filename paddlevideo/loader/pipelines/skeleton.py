@@ -206,10 +206,11 @@ class Compose:
     """The PIPELINE.<split> section: `sample` first, then each `transform` entry in order.
 
     `layout` is the model's skeleton layout (MODEL.backbone.layout): every transform that takes a layout gets it
-    from there, so it is written once; a transform that names another layout is refused.
+    from there, so it is written once; a transform that names another layout is refused. `window` (the model's,
+    INFERENCE.window_size) is the window_size of every transform that takes one and names none.
     """
 
-    def __init__(self, pipeline_cfg, layout=None):
+    def __init__(self, pipeline_cfg, layout=None, window=None):
         cfg = pipeline_cfg or {}
         steps = []
         if cfg.get('sample'):
@@ -222,17 +223,22 @@ class Compose:
                                   f'under it')
             (name, args), = entry.items()
             steps.append({'name': name, **(args or {})})
-        if layout is not None:
-            for step in steps:
-                cls = COMPONENTS.get('transform', step['name']) if 'name' in step else None
-                if cls and 'layout' in inspect.signature(cls).parameters and step.setdefault('layout', layout) != layout:
-                    raise ConfigError(f"PIPELINE {step['name']}: layout '{step['layout']}' but the model's is "
-                                      f"'{layout}' (MODEL.backbone.layout); leave it out to use the model's")
+        for step in steps:
+            cls = COMPONENTS.get('transform', step['name']) if 'name' in step else None
+            takes = inspect.signature(cls).parameters if cls else {}
+            if window is not None and 'window_size' in takes:
+                step.setdefault('window_size', window)
+            if layout is not None and 'layout' in takes and step.setdefault('layout', layout) != layout:
+                raise ConfigError(f"PIPELINE {step['name']}: layout '{step['layout']}' but the model's is "
+                                  f"'{layout}' (MODEL.backbone.layout); leave it out to use the model's")
         self.transforms = [COMPONENTS.build('transform', s) for s in steps]
 
-    def __call__(self, data, rng):
-        for t in self.transforms:
-            data = t(data, rng)
+    def __call__(self, data, rng, start=0):
+        for i in range(start, len(self.transforms)):
+            out = self.transforms[i](data, rng)
+            if out.ndim == data.ndim + 1:  # several clips (UniformSampleFrames): the rest runs on each clip alone
+                return np.stack([self(clip, rng, i + 1) for clip in out])
+            data = out
         return data
 
     def in_channels(self, out_channels):
