@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from conftest import ROOT
 from paddlevideo.loader.pipelines import (Compose, DropJoints, GenSkeFeat, RandomCrop, RandomFlip,
                                           RandomRotateScale, Sampleframe, SkeletonNorm, valid_length)
 from paddlevideo.skeleton import FLIP_PAIRS, LAYOUTS, bone_parents, denormalize_xy, normalize_xy
@@ -143,8 +144,9 @@ def test_pipeline_is_reproducible_for_a_seed(window):
 def test_bone_parents_form_a_tree_from_the_centre(layout):
     spec, parent = LAYOUTS[layout], bone_parents(layout)
     assert parent[spec['center']] == spec['center']
-    edges = {frozenset(e) for e in spec['edges']}
-    assert {frozenset((v, p)) for v, p in enumerate(parent) if v != p} == edges    # one bone per edge
+    edges, bones = {frozenset(e) for e in spec['edges']}, {frozenset((v, p)) for v, p in enumerate(parent) if v != p}
+    assert bones <= edges and len(bones) == spec['num_node'] - 1         # a spanning tree: one bone per edge,
+    assert len(edges) == len(bones) + (layout == 'coco_keypoint')        # but PaddleVideo's coco_keypoint's cycle
     for v in range(spec['num_node']):                                              # every chain ends at the centre
         for _ in range(spec['num_node']):
             v = parent[v]
@@ -208,3 +210,13 @@ def test_pixel_coordinates_normalise_and_back():
     np.testing.assert_allclose(denormalize_xy(fsd, 1280, 720, 'fsd')[:2], joints[:2], atol=1e-4)
     with pytest.raises(ConfigError, match=r"^unknown coordinate normalisation 'pixels'; known: fsd, unit$"):
         normalize_xy(joints, 1280, 720, 'pixels')
+
+
+def test_the_window_is_written_once_in_a_config():
+    """Sampleframe takes the model's window (INFERENCE.window_size) when it names none; ours name it once."""
+    pipe = Compose({'sample': {'name': 'Sampleframe'}, 'transform': [{'Sampleframe': {'window_size': 8}}]},
+                   window=48)
+    assert [t.window_size for t in pipe.transforms] == [48, 8]
+    for name in ('stgcn_fsd', 'stgcn_fsd10', 'stgcn_demo', 'stgcn_penn_action'):
+        text = (ROOT / 'configs' / 'recognition' / 'stgcn' / f'{name}.yaml').read_text()
+        assert text.count('window_size') == 1, name

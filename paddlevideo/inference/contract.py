@@ -39,7 +39,7 @@ def model_contract(cfg):
     return {'version': VERSION, 'model_name': cfg.get('model_name'), 'input_shape': shape, 'window': shape[2],
             'channels': spec['channels'], 'joints': spec['joints'], 'persons': shape[4], 'layout': spec['layout'],
             'coords': spec['coords'], 'fps': spec['fps'],
-            'sample_channels': Compose(pipeline, spec['layout']).in_channels(spec['channels']),
+            'sample_channels': Compose(pipeline, spec['layout'], shape[2]).in_channels(spec['channels']),
             'num_classes': num_classes(cfg), 'class_names': class_names(cfg), 'pipeline': pipeline}
 
 

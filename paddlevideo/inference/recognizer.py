@@ -27,7 +27,7 @@ class Recognizer:
 
     def __init__(self, contract, run, source):
         self.contract, self._run, self.source = contract, run, source
-        self.pipeline = Compose(contract['pipeline'], contract['layout'])
+        self.pipeline = Compose(contract['pipeline'], contract['layout'], contract['window'])
         self.window, self.fps, self.coords = int(contract['window']), contract['fps'], contract['coords']
         self.num_classes = int(contract['num_classes'])
         self.class_names = contract['class_names'] or [f'class {i}' for i in range(self.num_classes)]

@@ -75,7 +75,7 @@ def build_dataset(cfg, split, pipeline_split=None, **extra):
     pipe_cfg = (cfg.get('PIPELINE') or {}).get(pipeline_split or split) or \
         (cfg.get('PIPELINE') or {}).get('test')
     spec = data_spec(cfg)
-    pipeline = Compose(pipe_cfg, spec['layout'])
+    pipeline = Compose(pipe_cfg, spec['layout'], spec['window'])
     args = dict(section)
     args.pop('num_classes', None)
     return COMPONENTS.build('dataset', {'name': args.pop('format', 'SkeletonDataset'), **args},
