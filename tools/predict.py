@@ -1,11 +1,14 @@
 """Classify skeleton .npy files with an exported ST-GCN (Paddle Inference or ONNX Runtime), PaddleVideo-style.
 
 python tools/predict.py --input_file data/fsd10/example_skeleton.npy --model_file inference/STGCN/STGCN.json
+python tools/predict.py -i clip.npy --model_file joint/M.json bone/M.json --fuse-weights 1 1   (streams fused)
 
 --input_file takes one .npy (a sample C x T x V x M, or a batch N x C x T x V x M), a folder of .npy files or a
 glob. Each sample goes through the model's test pipeline, so a raw file of any length T works. The exported
 model carries its contract (<name>.contract.json: test pipeline, class names, ...); --config is needed only for a
-model exported without one, and if given must agree with it.
+model exported without one, and if given must agree with it. Several --model_file (the streams of a multi-stream
+model, each with its own contract and input pipeline) are fused as mmaction2 does: the weighted sum of their softmax
+scores (--fuse-weights), reported normalised.
 """
 import argparse
 import glob
@@ -17,8 +20,8 @@ import numpy as np
 
 from paddlevideo.inference import Recognizer
 from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS
-from paddlevideo.inference.recognizer import softmax
 from paddlevideo.loader.dataset import check_samples, check_skeleton_shape, open_npy
+from paddlevideo.metrics.fusion import check_weights, fuse_scores
 from paddlevideo.utils.cli import add_bool_flag, run, str2bool
 from paddlevideo.utils.config import get_config
 from paddlevideo.utils.errors import ConfigError, DataError
@@ -33,7 +36,11 @@ def parse_args(argv):
                              'needed for a model exported without one)')
     parser.add_argument('-o', '--override', action='append', default=[], metavar='KEY=VALUE',
                         help='config override (repeatable)')
-    parser.add_argument('--model_file', required=True, help='<name>.json (or legacy .pdmodel), or <name>.onnx')
+    parser.add_argument('--model_file', required=True, nargs='+',
+                        help='<name>.json (or legacy .pdmodel), or <name>.onnx; several: their scores are fused')
+    parser.add_argument('--fuse-weights', type=float, nargs='+', default=None,
+                        help='one weight per --model_file (default: all 1); mmaction2: joint : bone = 1 : 1, joint : '
+                             'joint-motion : bone : bone-motion = 2 : 1 : 2 : 1')
     parser.add_argument('--params_file', default=None, help='<name>.pdiparams (default: beside the model file)')
     parser.add_argument('--backend', choices=BACKENDS, default=None,
                         help='default: onnxruntime for a .onnx model file or, on the CPU, a .json with a .onnx '
@@ -68,20 +75,22 @@ def input_files(pattern):
     return files
 
 
-def samples(files, recognizer):
-    """(name, sample C x W x V x M) for every sample of every file, after the test pipeline."""
-    _, C, _, V, M = recognizer.contract['input_shape']
+def samples(files, recognizers):
+    """(name, [sample C x W x V x M for each model]) for every sample of every file, after each model's own test
+    pipeline."""
     for path in files:
         data = open_npy(path, 'input')[0]
         if data.ndim not in (4, 5):
             raise DataError(f'{path}: expected a skeleton array, C x T x V x M (one sample) or N x C x T x V x M; '
                             f'found shape {data.shape}')
         batch = data if data.ndim == 5 else data[None]
-        check_skeleton_shape(batch.shape, path, channels=recognizer.pipeline.in_channels(C), joints=V, persons=M)
+        for recognizer in recognizers:
+            _, C, _, V, M = recognizer.contract['input_shape']
+            check_skeleton_shape(batch.shape, path, channels=recognizer.pipeline.in_channels(C), joints=V, persons=M)
         check_samples(batch, path)
         for i in range(len(batch)):
             name = f'{path}[{i}]' if data.ndim == 5 else path
-            yield name, recognizer.prepare(np.array(batch[i]), name)
+            yield name, [r.prepare(np.array(batch[i]), name) for r in recognizers]
 
 
 def read_label_map(path, count):
@@ -94,10 +103,10 @@ def read_label_map(path, count):
     return names
 
 
-def report(names, logits, top_k, labels):
+def report(names, probabilities, top_k, labels):
     """Print PaddleVideo's per-sample lines; returns the results as dicts."""
     results = []
-    for name, scores in zip(names, softmax(logits)):
+    for name, scores in zip(names, probabilities):
         classes = np.argsort(-scores, kind='stable')[:top_k]
         print(f'Current video file: {name}')
         top = []
@@ -110,34 +119,58 @@ def report(names, logits, top_k, labels):
     return results
 
 
-def main(argv=None):
-    args = parse_args(argv)
+def load_models(args):
+    """One Recognizer per --model_file; several must name the same classes."""
+    several = len(args.model_file) > 1
+    if several and (args.config or args.params_file):
+        raise ConfigError('--config and --params_file describe one model: with several --model_file each model '
+                          'brings its own contract (<name>.contract.json) and <name>.pdiparams')
     if args.override and not args.config:
         raise ConfigError('-o/--override changes a config: give --config too')
     cfg = get_config(args.config, args.override) if args.config else None
-    recognizer = Recognizer.from_export(
-        args.model_file, cfg, args.config, params_file=args.params_file, backend=args.backend, use_gpu=args.use_gpu,
+    recognizers = [Recognizer.from_export(
+        model_file, cfg, args.config, params_file=args.params_file, backend=args.backend, use_gpu=args.use_gpu,
         use_tensorrt=args.use_tensorrt, enable_mkldnn=args.enable_mkldnn, precision=args.precision,
-        cpu_threads=args.cpu_threads, batch_size=args.batch_size)
-    classes = recognizer.num_classes
+        cpu_threads=args.cpu_threads, batch_size=args.batch_size) for model_file in args.model_file]
+    first = recognizers[0]
+    for model_file, r in zip(args.model_file[1:], recognizers[1:]):
+        if (r.num_classes, r.contract['class_names']) != (first.num_classes, first.contract['class_names']):
+            raise ConfigError(f'{model_file}: {r.num_classes} classes {r.contract["class_names"]}, '
+                              f'{args.model_file[0]} has {first.num_classes} {first.contract["class_names"]}: '
+                              f'fused models must name the same classes')
+    return recognizers
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    recognizers = load_models(args)
+    weights = args.fuse_weights or [1.0] * len(recognizers)
+    check_weights(weights, len(recognizers), 'models')
+    classes = recognizers[0].num_classes
     if not 1 <= args.top_k <= classes:
         raise ConfigError(f'--top_k must be between 1 and {classes} (the number of classes), got {args.top_k}')
-    labels = read_label_map(args.label_map, classes) if args.label_map else recognizer.contract['class_names']
+    labels = read_label_map(args.label_map, classes) if args.label_map else recognizers[0].contract['class_names']
     files = input_files(args.input_file)
-    predictor = recognizer.predictor
+
+    def scores(batch):
+        """The batch's class probabilities: the models' softmax scores, weighted, summed and normalised."""
+        logits = [r.logits(np.stack([sample[k] for sample in batch])) for k, r in enumerate(recognizers)]
+        return fuse_scores(logits, weights) / sum(weights)
+
     results, names, batch = [], [], []
-    for name, sample in samples(files, recognizer):
+    for name, prepared in samples(files, recognizers):
         names.append(name)
-        batch.append(sample)
+        batch.append(prepared)
         if len(batch) == args.batch_size:
-            results += report(names, recognizer.logits(np.stack(batch)), args.top_k, labels)
+            results += report(names, scores(batch), args.top_k, labels)
             names, batch = [], []
     if batch:
-        results += report(names, recognizer.logits(np.stack(batch)), args.top_k, labels)
+        results += report(names, scores(batch), args.top_k, labels)
     if args.output:
-        summary = {'model_file': predictor.model_file, 'backend': predictor.backend, 'device': predictor.device,
-                   'results': results}
-        write_text(args.output, json.dumps(summary, indent=1))
+        engines = [{'model_file': r.predictor.model_file, 'backend': r.predictor.backend,
+                    'device': r.predictor.device} for r in recognizers]
+        summary = {**engines[0]} if len(engines) == 1 else {'models': engines, 'fuse_weights': weights}
+        write_text(args.output, json.dumps({**summary, 'results': results}, indent=1))
 
 
 def cli():

@@ -59,12 +59,17 @@ def check_same_samples(dumps):
                              else 'not the same test samples'))
 
 
-def fuse_scores(logits_list, weights):
-    """sum_i weights[i] * softmax(logits_i), (N, K) in float64."""
-    if len(weights) != len(logits_list):
-        raise ConfigError(f'{len(weights)} weights for {len(logits_list)} score dumps: one weight per dump')
+def check_weights(weights, count, what='score dumps'):
+    """Raise ConfigError unless there is one non-negative weight per stream, not all zero."""
+    if len(weights) != count:
+        raise ConfigError(f'{len(weights)} weights for {count} {what}: one weight per {what[:-1]}')
     if min(weights) < 0 or not sum(weights) > 0:
         raise ConfigError(f'weights {list(weights)}: expected non-negative numbers, not all zero')
+
+
+def fuse_scores(logits_list, weights):
+    """sum_i weights[i] * softmax(logits_i), (N, K) in float64."""
+    check_weights(weights, len(logits_list))
     return sum(float(w) * softmax(z) for w, z in zip(weights, logits_list))
 
 

@@ -79,7 +79,8 @@ def auto_scale_lr(cfg, total_batch):
     factor = total_batch / number('OPTIMIZER.base_batch_size', base, int, low=1)
     lr = opt.get('learning_rate', 0.01)
     if not isinstance(lr, dict):
-        opt['learning_rate'] = scaled = float(lr) * factor
+        opt['learning_rate'] = float(lr) * factor
+        scaled = f"learning_rate {opt['learning_rate']:.6g}"
     else:
         keys = LR_KEYS.get(lr.get('name'))
         if keys is None:
@@ -90,7 +91,8 @@ def auto_scale_lr(cfg, total_batch):
             if value is None:
                 raise ConfigError(f'OPTIMIZER.learning_rate ({lr["name"]}): {key} is missing')
             lr[key] = [float(v) * factor for v in value] if isinstance(value, list) else float(value) * factor
-        scaled = ', '.join(f'{key} {lr[key]}' for key in keys)
+        scaled = ', '.join(f'{key} ' + (' '.join(f'{v:.6g}' for v in lr[key]) if isinstance(lr[key], list)
+                                        else f'{lr[key]:.6g}') for key in keys)
     cfg['OPTIMIZER'] = opt
     return (f'--auto-scale-lr: learning rate x {factor:g} (total batch {total_batch} / base_batch_size {base}): '
             f'{scaled}')
