@@ -9,6 +9,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
+from paddlevideo.loader import data_spec
 from paddlevideo.loader.pipelines import Compose, UniformSampleFrames
 from paddlevideo.metrics.fusion import fuse_scores, softmax
 from paddlevideo.modeling import build_model
@@ -238,7 +239,7 @@ def test_bad_weights_and_a_pickle_are_refused(tmp_path, capsys):
     a = write(tmp_path / 'a.npz', [[1, 0]], [0])
     with pytest.raises(SystemExit):
         fuse_cli([a, a, '--weights', '1'])
-    assert capsys.readouterr().err == 'error: 1 weights for 2 score dumps: one weight per dump\n'
+    assert capsys.readouterr().err == 'error: 1 weights for 2 score dumps: one weight per score dump\n'
     np.savez(tmp_path / 'p.npz', logits=np.array([{'x': 1}], dtype=object))
     with pytest.raises(SystemExit):
         fuse_cli([a, str(tmp_path / 'p.npz')])
@@ -265,7 +266,7 @@ def test_stream_configs_differ_from_their_base_only_in_the_features(base, stream
     base_cfg['model_name'] += f'_{stream}'
     assert cfg == base_cfg
     built = get_config(str(CONFIGS / f'stgcn_{base}_{stream}.yaml'))   # and it reads as a config
-    assert Compose(built.PIPELINE.test, 'fsd10').in_channels(2) == 2
+    assert Compose(built.PIPELINE.test, 'fsd10', data_spec(built)['window']).in_channels(2) == 2
 
 
 # ---------------------------------------------------------------- --auto-scale-lr
