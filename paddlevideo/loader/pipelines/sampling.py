@@ -21,6 +21,12 @@ from ...utils.registry import COMPONENTS
 from .skeleton import valid_length
 
 
+def _randint(draw, high):
+    """Integers in [0, high) from a numpy Generator (training) or a legacy RandomState (testing: mmaction2's
+    stream)."""
+    return draw.integers(0, high) if isinstance(draw, np.random.Generator) else draw.randint(high)
+
+
 def _dense_clip(T, clip_len, draw):
     """clip_len of T frames (clip_len <= T < 2 * clip_len), in order: T - clip_len of the clip_len + 1 gaps
     between them get one skipped frame each."""
@@ -32,23 +38,7 @@ def _dense_clip(T, clip_len, draw):
 def _segment_clip(T, clip_len, draw):
     """One frame drawn from each of clip_len equal segments of T frames (T >= 2 * clip_len)."""
     bounds = np.arange(clip_len + 1) * T // clip_len
-    return bounds[:-1] + draw.randint(np.diff(bounds))
-
-
-class _Draw:
-    """The two draws the sampler makes, from a numpy Generator (training) or a legacy RandomState (testing,
-    mmaction2's stream)."""
-
-    def __init__(self, source):
-        self.source = source
-
-    def choice(self, n, k, replace):
-        return self.source.choice(n, k, replace=replace)
-
-    def randint(self, high):
-        if isinstance(self.source, np.random.Generator):
-            return self.source.integers(0, high)
-        return self.source.randint(high)
+    return bounds[:-1] + _randint(draw, np.diff(bounds))
 
 
 @COMPONENTS.register('transform')
@@ -65,14 +55,14 @@ class UniformSampleFrames:
 
     def indices(self, T, rng):
         """(num_clips, clip_len) frame indices into the T valid frames."""
-        draw = _Draw(np.random.RandomState(self.seed) if self.test_mode else rng)
+        draw = np.random.RandomState(self.seed) if self.test_mode else rng
         W, clips = self.clip_len, []
         for i in range(self.num_clips):
             if T < W:
                 if self.test_mode:
                     start = i if T < self.num_clips else i * T // self.num_clips
                 else:
-                    start = int(draw.randint(T))
+                    start = int(_randint(draw, T))
                 clips.append(np.arange(start, start + W) % T)
             elif T < 2 * W:
                 clips.append(_dense_clip(T, W, draw))
