@@ -161,3 +161,17 @@ def test_live_input_that_falls_behind_scores_only_the_newest_due_window():
     assert scorer.windows == [[2, 3, 4, 5], [3, 4, 5, 6]]
     np.testing.assert_allclose([got[j] for j in range(7)], [[0, 0, 0], [0, 0, 0], E[1], [0, .5, .5], [0, .5, .5],
                                                             [0, .5, .5], E[2]])
+
+
+def test_frames_between_two_far_apart_video_frames_keep_their_sums_for_later_windows():
+    """Live input with dropped frames: video frames at model frames 0 and 9 (8 held frames between), window 4,
+    stride 1, skip_stale; the windows due later still find frames 6..8 (a waiting video frame at 9 does not
+    decide what is kept)."""
+    scorer = Scorer({0: E[0]})
+    sliding = SlidingScores(scorer, 4, 1, 3, video_fps=30, skip_stale=True)
+    one = frames(1)[0]
+    for t in (0, 9 / 30, 10 / 30, 11 / 30):
+        sliding.add(one, t)
+        sliding.flush()
+    assert sliding.scored == 3 and sliding.skipped == 6
+    assert [j for j, _ in sliding.finish()] == [1, 2, 3]

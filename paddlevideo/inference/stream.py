@@ -68,20 +68,24 @@ def prefetch(items, size):
     out, done = queue.Queue(maxsize=size), object()
     stop = threading.Event()
 
+    def put(item):
+        """Wait for room unless the consumer has left; False once it has."""
+        while not stop.is_set():
+            try:
+                out.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def work():
         try:
             for item in items:
-                while not stop.is_set():
-                    try:
-                        out.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put(item):
                     return
-            out.put(done)
+            put(done)
         except BaseException as e:   # handed to the consumer, which raises it
-            out.put(e)
+            put(e)
 
     thread = threading.Thread(target=work, daemon=True)
     thread.start()

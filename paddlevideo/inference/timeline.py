@@ -117,7 +117,9 @@ class SlidingScores:
         while self.pending and self.pending[0][1] <= last_final:
             j, m = self.pending.popleft()
             out.append((j, (self.sums[m] / max(self.counts[m], 1)).astype(np.float32)))
-        keep = self.pending[0][1] if self.pending else self.n_model - self.window - self.stride
+        # a later window starts after n_model - window - stride; a waiting video frame may read an earlier one
+        keep = self.n_model - self.window - self.stride
+        keep = min(keep, self.pending[0][1]) if self.pending else keep
         for m in [m for m in self.sums if m < keep]:
             del self.sums[m], self.counts[m]
         return out
