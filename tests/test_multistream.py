@@ -1,7 +1,6 @@
 """Multi-stream ST-GCN as mmaction2 reports it: UniformSampleFrames, multi-clip testing, score fusion, the stream
 configs and --auto-scale-lr."""
 import math
-import os
 
 import numpy as np
 import paddle
