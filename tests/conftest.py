@@ -34,3 +34,12 @@ def penn():
 def compat():
     need(COMPAT)
     return COMPAT
+
+
+def error_line(result):
+    """The one 'error:' line of a command line that failed on bad input (exit 2), with no traceback."""
+    assert result.returncode == 2, result.stderr
+    assert 'Traceback' not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith('error:')]
+    assert len(lines) == 1, result.stderr
+    return lines[0]

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from conftest import COMPAT, ROOT, SHARED, need
+from conftest import COMPAT, ROOT, SHARED, error_line, need
 
 cv2 = pytest.importorskip('cv2', reason='the video path needs OpenCV (requirements-video.txt)')
 pytest.importorskip('mediapipe', reason='the video path needs MediaPipe (requirements-video.txt)')
@@ -54,14 +54,6 @@ def demo(*args):
     config = [a for o in OVERRIDES for a in ('--override', o)]
     return subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo_video.py'), *map(str, args), '-c', FSD,
                            '-w', WEIGHTS, *config], capture_output=True, text=True, cwd=ROOT, timeout=600)
-
-
-def error_line(result):
-    assert result.returncode == 2, result.stderr
-    assert 'Traceback' not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith('error:')]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 def test_annotated_video_and_timeline(clip, tmp_path):

@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import ROOT as REPO, SHARED  # noqa: E402  (conftest puts the repository on sys.path)
+from conftest import ROOT as REPO, SHARED, error_line  # noqa: E402  (conftest puts the repository on sys.path)
 
 COMPAT = SHARED / 'compat' / 'paddlevideo_stgcn_fsd.pdparams'
 FSD_EXAMPLE = SHARED / 'data' / 'fsd10' / 'example_skeleton.npy'
@@ -286,15 +286,6 @@ def test_plan_device_falls_back_step_by_step():
 def cli(tool, *args):
     return subprocess.run([sys.executable, str(REPO / 'tools' / tool), *map(str, args)], capture_output=True,
                           text=True, cwd=REPO, timeout=300)
-
-
-def error_line(result):
-    """The one 'error:' line of a failed run (Paddle's own import notices may precede it), and no traceback."""
-    assert result.returncode == 2, result.stderr
-    assert 'Traceback' not in result.stderr, result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith('error:')]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
 
 
 @pytest.fixture(scope='module')
