@@ -394,6 +394,11 @@ def test_predict_errors_are_one_line(spatial_export, tmp_path):
     np.save(tmp_path / 'xy.npy', np.ones((1, 100, 25, 1), np.float32))
     assert 'expected at least 2 channels' in error_line(predict(folder, input_file=tmp_path / 'xy.npy'))
 
+    np.save(tmp_path / 'empty.npy', np.zeros((3, 100, 25, 1), np.float32))
+    assert error_line(predict(folder, input_file=tmp_path / 'empty.npy')) == (
+        f"error: {tmp_path / 'empty.npy'}: sample 0 is all zeros (no skeleton in any frame)")
+    assert error_line(predict(folder, '--cpu_threads', '-1')) == 'error: cpu_threads must be at least 1, got -1'
+
 
 def test_export_errors_are_one_line(tmp_path):
     missing = cli('export_model.py', '-c', CONFIG, '-p', tmp_path / 'none.pdparams', '-o', tmp_path / 'out')

@@ -121,6 +121,8 @@ class Predictor:
                               f'not {self.model_file}')
         if batch_size < 1:
             raise ConfigError(f'batch_size must be at least 1, got {batch_size}')
+        if cpu_threads is not None and cpu_threads < 1:
+            raise ConfigError(f'cpu_threads must be at least 1, got {cpu_threads}')
         self.batch_size, self.threads = int(batch_size), int(cpu_threads or available_cores())
         if self.backend == 'paddle':
             self.params_file = params_file or os.path.splitext(self.model_file)[0] + '.pdiparams'
