@@ -127,6 +127,12 @@ class MediaPipePose:
         with native_stderr_silenced():
             self._tracker = mp_pose.Pose(min_tracking_confidence=min_tracking_confidence, **options)
             self._cropper = mp_pose.Pose(static_image_mode=True, **options) if redetect_crop else None
+            # A graph opens its calculators (and TFLite logs its delegates) on its own threads after start: one
+            # frame through each graph waits for that, so it happens while fd 2 is silenced, not over our lines.
+            blank = np.zeros((64, 64, 3), np.uint8)
+            for model in (self._tracker, self._cropper):
+                if model is not None:
+                    model.process(blank)
         self.crop_scale, self.lost_frames = crop_scale, lost_frames
         self._last_box, self._lost = None, 0
 
