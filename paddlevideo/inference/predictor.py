@@ -39,8 +39,8 @@ def engine_is_ours(backend, model_file, use_gpu, use_tensorrt):
 
 
 def default_cpu_engine(backend, model_file, use_gpu, use_tensorrt, cpu_bf16):
-    """What precision 'auto' (an opt-in) means: 'bf16' where the engine is ours to pick (no backend named, a Paddle model, the
-    CPU) and the CPU has bf16 instructions, 'fp32' otherwise. bf16 (Paddle Inference, oneDNN) runs batch 1
+    """What precision 'auto' (an opt-in) means: 'bf16' where the engine is ours to pick (no backend named, a Paddle
+    model, the CPU) and the CPU has bf16 instructions, 'fp32' otherwise. bf16 (Paddle Inference, oneDNN) runs batch 1
     1.3-2x as fast as ONNX Runtime fp32 on an AVX512_BF16 CPU and kept every top-1 of trained Penn Action
     checkpoints on 1068 test clips (README); a named backend, a .onnx file or a GPU keeps fp32 arithmetic."""
     return 'bf16' if engine_is_ours(backend, model_file, use_gpu, use_tensorrt) and cpu_bf16 else 'fp32'

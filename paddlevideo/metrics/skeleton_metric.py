@@ -30,7 +30,8 @@ def classification_report(logits, labels, num_classes, top_k=5):
     per_class = np.where(support > 0, hits / np.maximum(support, 1), np.nan)
     precision = np.where(predicted > 0, hits / np.maximum(predicted, 1), np.nan)
     f1 = np.where(support + predicted > 0, 2 * hits / np.maximum(support + predicted, 1), np.nan)
-    return {'top1': topk_accuracy(logits, labels, 1), 'top_k': top_k, f'top{top_k}': topk_accuracy(logits, labels, top_k),
+    return {'top1': topk_accuracy(logits, labels, 1), 'top_k': top_k,
+            f'top{top_k}': topk_accuracy(logits, labels, top_k),
             'mean_class_accuracy': float(np.nanmean(per_class)), 'per_class_accuracy': per_class,
             'precision': precision, 'f1': f1, 'support': support, 'confusion': cm}
 
