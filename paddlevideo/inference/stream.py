@@ -15,7 +15,7 @@ from collections import deque
 import numpy as np
 
 from ..utils.errors import ConfigError, DataError
-from ..utils.fileio import _umask
+from ..utils.fileio import umask
 from .draw import annotate
 from .timeline import NO_ELEMENT, Segmenter, SlidingScores, timeline
 from .video_io import import_cv2
@@ -47,7 +47,7 @@ class AtomicVideoWriter:
 
     def commit(self):
         self.writer.release()
-        os.chmod(self.tmp, 0o666 & ~_umask())   # the mode a plain open() gives (mkstemp's is 0600)
+        os.chmod(self.tmp, 0o666 & ~umask())   # the mode a plain open() gives (mkstemp's is 0600)
         os.replace(self.tmp, self.path)
 
     def abort(self):

@@ -3,7 +3,7 @@ import os
 import tempfile
 
 
-def _umask():
+def umask():
     """The process's umask, read without setting it (os.umask's read-by-setting races with other threads)."""
     try:
         with open('/proc/self/status') as f:
@@ -27,7 +27,7 @@ def atomic_write(path, write):
             write(f)
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
         directory = os.open(folder, os.O_RDONLY)
         try:
