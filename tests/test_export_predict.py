@@ -398,11 +398,16 @@ def test_predict_errors_are_one_line(spatial_export, tmp_path):
     assert error_line(predict(folder, input_file=tmp_path / 'empty.npy')) == (
         f"error: {tmp_path / 'empty.npy'}: sample 0 is all zeros (no skeleton in any frame)")
     assert error_line(predict(folder, '--cpu_threads', '-1')) == 'error: cpu_threads must be at least 1, got -1'
+    assert error_line(predict(folder, '--output', tmp_path)) == f'error: --output {tmp_path} is a folder; expected a ' \
+                                                                'file name'
 
 
 def test_export_errors_are_one_line(tmp_path):
     missing = cli('export_model.py', '-c', CONFIG, '-p', tmp_path / 'none.pdparams', '-o', tmp_path / 'out')
     assert 'weights file not found' in error_line(missing)
+    escaping = cli('export_model.py', '-c', CONFIG, '-p', COMPAT, '-o', tmp_path / 'out', '--save_name', '../x')
+    assert error_line(escaping) == ("error: save_name '../x': expected a file name without a folder (the folder is "
+                                    "output_dir)")
     wrong_classes = cli('export_model.py', '-c', str(REPO / 'configs/recognition/stgcn/stgcn_penn_action.yaml'),
                         '-p', COMPAT, '-o', tmp_path / 'out', '--override', 'MODEL.backbone.graph=spatial',
                         '--override', 'MODEL.backbone.in_channels=2', '--override', 'INFERENCE.num_channels=2')

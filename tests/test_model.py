@@ -216,3 +216,17 @@ def test_model_summary_counts_what_the_forward_pass_runs(graph):
     model_summary(model, [1, 2, 40, 25, 1])                    # leaves the model and Paddle as they were
     np.testing.assert_array_equal(model(x).numpy(), before)
     assert paddle.matmul is paddle.tensor.matmul and cpu_gemm.SGEMM is not None or cpu_gemm._load_sgemm() is None
+
+
+def test_a_half_precision_checkpoint_loads_into_the_float32_model(compat, tmp_path):
+    state = paddle.load(str(compat / 'paddlevideo_stgcn_fsd.pdparams'), return_numpy=True)
+    half = tmp_path / 'half.pdparams'
+    paddle.save({k: v.astype(np.float16) for k, v in state.items()}, str(half))
+    model = load_weights(build_model(model_cfg()), str(half))
+    got = model.state_dict()['head.fcn.weight']
+    assert got.dtype == paddle.float32
+    np.testing.assert_array_equal(got.numpy(), state['head.fcn.weight'].astype(np.float16).astype(np.float32))
+    ints = tmp_path / 'ints.pdparams'
+    paddle.save({k: v.astype(np.int32) for k, v in state.items()}, str(ints))
+    with pytest.raises(CheckpointError, match=r'ints\.pdparams: backbone\..* holds int32 values, the model float32$'):
+        load_weights(build_model(model_cfg()), str(ints))

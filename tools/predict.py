@@ -25,7 +25,7 @@ from paddlevideo.metrics.fusion import check_weights, fuse_scores
 from paddlevideo.utils.cli import add_bool_flag, run, str2bool
 from paddlevideo.utils.config import get_config
 from paddlevideo.utils.errors import ConfigError, DataError
-from paddlevideo.utils.fileio import write_text
+from paddlevideo.utils.fileio import check_output_file, write_text
 
 
 def parse_args(argv):
@@ -143,6 +143,8 @@ def load_models(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.output:
+        check_output_file(args.output, '--output')
     recognizers = load_models(args)
     weights = args.fuse_weights or [1.0] * len(recognizers)
     check_weights(weights, len(recognizers), 'models')

@@ -14,6 +14,7 @@ import paddle
 
 from ..modeling import build_model
 from ..utils.checkpoint import load_weights
+from ..utils.errors import ConfigError
 from ..utils.logger import native_stdout_to_stderr
 from .contract import SUFFIX, contract_path, input_shape, model_contract
 
@@ -40,11 +41,13 @@ def to_onnx(model_file, params_file):
 def export_model(cfg, weights, output_dir, save_name=None, onnx=False):
     """Build MODEL, load `weights`, write <output_dir>/<save_name>.json + .pdiparams + .contract.json (+ .onnx);
     returns the paths."""
+    name = save_name or cfg.model_name
+    if not name or os.path.basename(name) != name or name in ('.', '..'):
+        raise ConfigError(f'save_name {name!r}: expected a file name without a folder (the folder is output_dir)')
     shape, contract = input_shape(cfg), model_contract(cfg)
     model = build_model(cfg.MODEL)
     load_weights(model, weights)
     model.eval()
-    name = save_name or cfg.model_name
     os.makedirs(output_dir, exist_ok=True)
     tmp = tempfile.mkdtemp(dir=output_dir, prefix=f'.tmp_{name}_')
     try:

@@ -97,5 +97,17 @@ def load_weights(model, path, notify=None):
         if any('edge_importance' in k for k in unexpected + missing):
             problems.append('was it trained with another MODEL.backbone.graph (spatial / learnable)?')
         raise CheckpointError(f'{path} does not fit the model: ' + '; '.join(problems))
-    model.set_state_dict(state)
+    model.set_state_dict({k: _as_dtype_of(own[k], v, path, k) for k, v in state.items()})
     return model
+
+
+def _as_dtype_of(param, value, path, key):
+    """`value` in the dtype of `param`: weights saved in float16 or float64 load into a float32 model (a cast);
+    anything but floating-point values for a floating-point parameter is refused."""
+    array = np.asarray(value)
+    want = np.dtype(str(param.dtype).replace('paddle.', ''))
+    if array.dtype == want:
+        return value
+    if not (np.issubdtype(array.dtype, np.floating) and np.issubdtype(want, np.floating)):
+        raise CheckpointError(f'{path}: {key} holds {array.dtype} values, the model {want}')
+    return array.astype(want)

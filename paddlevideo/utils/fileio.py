@@ -41,3 +41,17 @@ def atomic_write(path, write):
 
 def write_text(path, text):
     atomic_write(path, lambda f: f.write(text.encode()))
+
+
+def check_output_file(path, what='output'):
+    """Raise DataError now, before any work, if `path` cannot be written as a file: it is a folder, or a file
+    stands where one of its folders should be."""
+    from .errors import DataError
+
+    if os.path.isdir(path):
+        raise DataError(f'{what} {path} is a folder; expected a file name')
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(folder):
+        folder = os.path.dirname(folder)
+    if not os.path.isdir(folder):
+        raise DataError(f'{what} {path}: {folder} is a file, not a folder')
