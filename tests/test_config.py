@@ -11,13 +11,14 @@ import numpy as np
 import paddle
 import pytest
 
-from paddlevideo.loader import build_dataset, metric_top_k
+from paddlevideo.loader import build_dataset, class_names, metric_top_k
+from paddlevideo.loader.builder import read_names
 from paddlevideo.loader.dataset import load_labels
 from paddlevideo.loader.pipelines import Compose, Sampleframe, SkeletonNorm
 from paddlevideo.modeling import build_model
 from paddlevideo.modeling.graph import Graph
 from paddlevideo.solver import build_optimizer
-from paddlevideo.utils.config import get_config
+from paddlevideo.utils.config import _to_attr, get_config
 from paddlevideo.skeleton import layout_spec
 from paddlevideo.utils.errors import ConfigError, DataError
 from paddlevideo.utils.registry import COMPONENTS
@@ -328,3 +329,17 @@ def test_importing_paddle_through_paddlevideo_says_nothing():
                             env={**os.environ, 'OMP_NUM_THREADS': '2'})
     assert result.returncode == 0 and result.stdout.split() == [paddle.__version__, '2']
     assert result.stderr == 'after\n'
+
+
+def test_class_names_come_from_one_reader(tmp_path):
+    """INFERENCE.class_names (a list or a file), predict.py's --label_map and fuse_scores' --class-names all read
+    names through read_names: blank lines skipped, the count checked."""
+    names = tmp_path / 'names.txt'
+    names.write_text('Axel\n\nLutz\n')
+    assert read_names(str(names), 2) == ['Axel', 'Lutz']
+    with pytest.raises(ConfigError, match=r'names\.txt: 2 class names for 3 classes \(one name per line expected\)$'):
+        read_names(str(names), 3)
+    base = {'MODEL': {'head': {'num_classes': 2}}}
+    assert class_names(_to_attr({**base, 'INFERENCE': {'class_names': str(names)}})) == ['Axel', 'Lutz']
+    with pytest.raises(ConfigError, match=r'^INFERENCE.class_names: 3 names for num_classes=2$'):
+        class_names(_to_attr({**base, 'INFERENCE': {'class_names': ['a', 'b', 'c']}}))

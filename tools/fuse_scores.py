@@ -11,6 +11,7 @@ import argparse
 import os
 
 import paddlevideo  # noqa: F401  (CPU environment before paddle loads)
+from paddlevideo.loader.builder import read_names
 from paddlevideo.metrics import classification_report, format_report, write_confusion
 from paddlevideo.metrics.fusion import check_same_samples, fuse_scores, read_dump, write_fused
 from paddlevideo.utils.cli import run
@@ -40,10 +41,7 @@ def main(argv=None):
     labels = dumps[0][2]
     names = None
     if args.class_names:
-        from paddlevideo.loader.builder import read_names
-        names = read_names(args.class_names)
-        if len(names) != scores.shape[1]:
-            raise ConfigError(f'{args.class_names}: {len(names)} class names for {scores.shape[1]} classes')
+        names = read_names(args.class_names, scores.shape[1])
     print(f"fused {len(args.dumps)} streams, weights {' : '.join(f'{w:g}' for w in weights)}, "
           f'{len(scores)} samples')
     if labels is None:

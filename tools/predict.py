@@ -20,6 +20,7 @@ import numpy as np
 
 from paddlevideo.inference import Recognizer
 from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS
+from paddlevideo.loader.builder import read_names
 from paddlevideo.loader.dataset import check_samples, check_skeleton_shape, open_npy
 from paddlevideo.metrics.fusion import check_weights, fuse_scores
 from paddlevideo.utils.cli import add_bool_flag, run, str2bool
@@ -93,16 +94,6 @@ def samples(files, recognizers):
             yield name, [r.prepare(np.array(batch[i]), name) for r in recognizers]
 
 
-def read_label_map(path, count):
-    if not os.path.isfile(path):
-        raise DataError(f'label map not found: {path}')
-    with open(path, encoding='utf-8') as f:
-        names = [line.strip() for line in f.read().rstrip('\n').split('\n')]
-    if len(names) != count:
-        raise DataError(f'{path}: {len(names)} class names for {count} classes (one name per line expected)')
-    return names
-
-
 def report(names, probabilities, top_k, labels):
     """Print PaddleVideo's per-sample lines; returns the results as dicts."""
     results = []
@@ -151,7 +142,7 @@ def main(argv=None):
     classes = recognizers[0].num_classes
     if not 1 <= args.top_k <= classes:
         raise ConfigError(f'--top_k must be between 1 and {classes} (the number of classes), got {args.top_k}')
-    labels = read_label_map(args.label_map, classes) if args.label_map else recognizers[0].contract['class_names']
+    labels = read_names(args.label_map, classes) if args.label_map else recognizers[0].contract['class_names']
     files = input_files(args.input_file)
 
     def scores(batch):

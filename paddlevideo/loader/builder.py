@@ -53,18 +53,22 @@ def class_names(cfg):
             return None
         names = read_names(path)
         return names if len(names) == count else None
-    names = read_names(given) if isinstance(given, str) else [str(n) for n in given]
-    if len(names) != count:
-        raise ConfigError(f'INFERENCE.class_names: {len(names)} names for num_classes={count}')
-    return names
+    if isinstance(given, str):
+        return read_names(given, count)
+    if len(given) != count:
+        raise ConfigError(f'INFERENCE.class_names: {len(given)} names for num_classes={count}')
+    return [str(n) for n in given]
 
 
-def read_names(path):
-    """Non-empty lines of a text file, stripped."""
+def read_names(path, count=None):
+    """Class names from a text file, one per line (blank lines skipped); with `count`, exactly that many."""
     if not os.path.isfile(path):
         raise ConfigError(f'class names file not found: {path}')
     with open(path, encoding='utf-8') as f:
-        return [line.strip() for line in f if line.strip()]
+        names = [line.strip() for line in f if line.strip()]
+    if count is not None and len(names) != count:
+        raise ConfigError(f'{path}: {len(names)} class names for {count} classes (one name per line expected)')
+    return names
 
 
 def build_dataset(cfg, split, pipeline_split=None, **extra):

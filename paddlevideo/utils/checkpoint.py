@@ -48,7 +48,7 @@ def safe_unpickle(path, data, what='a Paddle checkpoint', error=CheckpointError)
 
 
 def load_state(path):
-    """A state dict from a .pdparams / .pdopt, built only from arrays and plain containers (check_pickle)."""
+    """A state dict from a .pdparams / .pdopt, built only from arrays and plain containers (safe_unpickle)."""
     if not os.path.isfile(path):
         raise CheckpointError(f'weights file not found: {path}')
     try:
