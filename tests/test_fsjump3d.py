@@ -9,7 +9,7 @@ import yaml
 
 from conftest import ROOT, SHARED, need
 from paddlevideo.loader import build_dataset, class_names
-from paddlevideo.loader.dataset3d import Skeleton3DDataset
+from paddlevideo.loader.dataset3d import Skeleton3DDataset, flight_frames, jump_free_runs
 from paddlevideo.loader.pipelines import BodyNorm, JumpWindow, RandomCamera, apex_frame, fsd_view
 from paddlevideo.loader.pipelines.camera import CENTRE_HEIGHT, FRAME, PX_PER_MM, project, resample
 from paddlevideo.loader.synthetic import make_synthetic_skating
@@ -18,7 +18,7 @@ from paddlevideo.tasks.crossval import crossval, fold_splits, load_groups
 from paddlevideo.tasks.test import test_model as run_test
 from paddlevideo.utils.checkpoint import load_weights
 from paddlevideo.utils.config import get_config
-from paddlevideo.utils.errors import DataError
+from paddlevideo.utils.errors import ConfigError, DataError
 
 FSJ = SHARED / 'data' / 'fs_jump3d'
 CONFIG = os.path.join(ROOT, 'configs/recognition/stgcn/stgcn_fsjump3d.yaml')
@@ -117,6 +117,61 @@ def test_3d_dataset_draws_a_new_view_per_epoch(tmp_path):
         Skeleton3DDataset(str(tmp_path / 'bad.npz'), None)
 
 
+def two_jumps(T=300):
+    """(T, 25, 3) mm: skating at 900 mm hip height, two flights (frames 100-119 and 200-219) up to 1400 mm."""
+    joints = skeleton(T)
+    joints[:, 8, 2] = 900.0
+    for a in (100, 200):
+        joints[a:a + 20, 8, 2] += 500 * np.sin(np.linspace(0.05, np.pi - 0.05, 20))
+    return joints
+
+
+def test_jump_free_runs_keep_clear_of_every_flight():
+    joints = two_jumps()
+    flight = np.flatnonzero(flight_frames(joints))
+    assert 100 < flight.min() and flight.max() < 219 and not flight_frames(joints)[120:200].any()
+    first, last = flight[flight < 150], flight[flight > 150]
+    want = [(0, first.min() - 10), (first.max() + 11, last.min() - 10), (last.max() + 11, 300)]
+    assert jump_free_runs(joints, margin=10, min_frames=40) == [w for w in want if w[1] - w[0] >= 40]
+    assert jump_free_runs(joints, margin=10, min_frames=90) == [(0, first.min() - 10)]
+
+
+def test_background_samples_come_from_jump_free_frames(tmp_path):
+    """Clip 0 has two jumps, clip 1 none (all of it is a run), clip 2 is too short: background samples are
+    cut from clips 0 and 1 only, `min_frames` long, label 3, a different run each epoch; `indices` (a fold)
+    limits them to its clips."""
+    joints = np.stack([two_jumps(), skeleton(300), two_jumps()]).astype(np.float32)
+    joints[1, :, 8, 2] = 900
+    joints[:, :, 3, 0] = np.arange(300)                  # frame index, to find where a sample was cut
+    np.savez(tmp_path / 'j.npz', joints=joints, lengths=np.array([300, 300, 40]), labels=np.array([0, 1, 2]))
+    background = {'label': 3, 'fraction': 1.0, 'margin': 10, 'min_frames': 50}
+    ds = Skeleton3DDataset(str(tmp_path / 'j.npz'), lambda clip, rng: clip, num_classes=4, background=background)
+    assert len(ds) == 3 + 2 and ds.background_count == 2
+    seen = set()
+    for epoch in range(6):
+        ds.set_epoch(epoch)
+        for i in (3, 4):
+            clip, label = ds[i]
+            frames = clip[0, :, 3, 0]
+            assert label == 3 and clip.shape == (3, 50, 25, 1) and np.array_equal(frames, frames[0] + np.arange(50))
+            run = [r for r in ds.runs if r[1] <= frames[0] and frames[-1] < r[2]]
+            assert run and not flight_frames(joints[run[0][0]])[int(frames[0]):int(frames[-1]) + 1].any()
+            seen.add(run[0])
+    assert seen == set(ds.runs) and {j for j, _, _ in ds.runs} == {0, 1}
+    fold = Skeleton3DDataset(str(tmp_path / 'j.npz'), None, num_classes=4, background=background, indices=[1, 2])
+    assert {j for j, _, _ in fold.runs} == {1} and len(fold) == 3
+    with pytest.raises(DataError, match=r"j.npz: background expects \{label: 0..3, fraction, margin, min_frames\}"):
+        Skeleton3DDataset(str(tmp_path / 'j.npz'), None, num_classes=4, background={'label': 4})
+
+
+def test_a_background_needs_its_class_named_once(tmp_path):
+    cfg = get_config(CONFIG, [f'output_dir={tmp_path}'])
+    assert build_dataset(cfg, 'train').background == 7 == cfg.INFERENCE.background_class
+    del cfg.INFERENCE['background_class']
+    with pytest.raises(ConfigError, match=r'^DATASET.train.background needs INFERENCE.background_class'):
+        build_dataset(cfg, 'train')
+
+
 def test_jump_window_places_the_apex():
     T, apex = 150, 70
     data = np.zeros((3, T, 25, 1), np.float32)
@@ -129,6 +184,8 @@ def test_jump_window_places_the_apex():
     late = JumpWindow(48, apex=[0.3, 0.8])
     starts = {int(late(data, np.random.default_rng(s))[0, 0, 3, 0]) for s in range(20)}
     assert len(starts) > 5 and all(apex - 0.8 * 48 - 1 <= s <= apex - 0.3 * 48 + 1 for s in starts)
+    early = JumpWindow(48, apex=0.5)(data[:, 60:], None)                      # apex at frame 10: moved in
+    assert early[0, 0, 3, 0] == 60 and early[0, 47, 3, 0] == 107
     short = data[:, :40]                                                       # a video window: unchanged
     assert np.array_equal(JumpWindow(48)(short, None)[:, :40], short) and not JumpWindow(48)(short, None)[:, 40:].any()
 

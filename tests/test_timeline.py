@@ -122,6 +122,15 @@ def test_scores_below_the_threshold_everywhere_are_one_no_element_row():
     assert [r[:3] for r in rows] == [[0, 4, -1]]
 
 
+def test_the_background_class_is_never_an_element():
+    """A 'no jump' class (column 2) that wins a frame counts for no element; the others still enter and leave
+    by their own scores (frame 1: class 0 at 0.65 enters although 'no jump' has 0.3 and nothing else)."""
+    scores = np.array([[.1, .1, .8], [.65, .05, .3], [.45, .05, .5], [.2, .1, .7], [.1, .1, .8]])
+    assert [r[:3] for r in segment(scores, background=2)] == [[0, 0, -1], [1, 2, 0], [3, 4, -1]]
+    assert [r[:3] for r in segment(scores)] == [[0, 0, 2], [1, 2, 0], [3, 4, 2]]   # without: an element
+    assert segment(scores, background=2)[2][3] == pytest.approx((.2 + .1) / 2)
+
+
 def test_bad_thresholds_are_refused():
     with pytest.raises(ConfigError, match='leave <= enter'):
         Segmenter(enter=0.4, leave=0.6)

@@ -1,22 +1,22 @@
 """The input contract an exported model carries beside it: `<name>.contract.json`.
 
 What a caller must know to feed the network raw skeleton frames and read its output: window, channels, joints,
-persons, layout, coordinate normalisation, frame rate, the config's own test pipeline and the class names. It is
-read from the config through data_spec / class_names once, at export, and never re-derived downstream. JSON
-rather than YAML: it is data written by a tool, not a config (a `.yml` beside the model would pass for one that
+persons, layout, coordinate normalisation, frame rate, the config's own test pipeline, the class names and the
+class that means 'no element'. It is read from the config through data_spec / class_names once, at export, and
+never re-derived downstream. JSON rather than YAML: it is data written by a tool, not a config (a `.yml` beside the model would pass for one that
 main.py could train from, and it is not one).
 """
 import json
 import os
 
-from ..loader.builder import class_names, data_spec, num_classes
+from ..loader.builder import background_class, class_names, data_spec, num_classes
 from ..loader.pipelines import Compose
 from ..utils.errors import CheckpointError, ConfigError
 
 SUFFIX = '.contract.json'
 VERSION = 1
 # what a config given next to an exported model must agree on (class names only where both have them)
-COMPARED = ('input_shape', 'layout', 'coords', 'fps', 'pipeline', 'num_classes')
+COMPARED = ('input_shape', 'layout', 'coords', 'fps', 'pipeline', 'num_classes', 'background_class')
 
 
 def input_shape(cfg):
@@ -40,7 +40,8 @@ def model_contract(cfg):
             'channels': spec['channels'], 'joints': spec['joints'], 'persons': shape[4], 'layout': spec['layout'],
             'coords': spec['coords'], 'fps': spec['fps'],
             'sample_channels': Compose(pipeline, spec['layout'], shape[2]).in_channels(spec['channels']),
-            'num_classes': num_classes(cfg), 'class_names': class_names(cfg), 'pipeline': pipeline}
+            'num_classes': num_classes(cfg), 'class_names': class_names(cfg), 'pipeline': pipeline,
+            'background_class': background_class(cfg)}
 
 
 def contract_path(model_file):
@@ -58,6 +59,8 @@ def read_contract(model_file):
             contract = json.load(f)
     except (OSError, ValueError) as e:
         raise CheckpointError(f'{path}: not a readable contract file ({type(e).__name__}: {e})') from None
+    if isinstance(contract, dict):
+        contract.setdefault('background_class', None)      # contracts written before models could have one
     missing = [k for k in (*COMPARED, 'window', 'class_names', 'version') if k not in (contract or {})]
     if not isinstance(contract, dict) or missing:
         raise CheckpointError(f'{path}: not a model contract (missing {", ".join(missing) or "a JSON object"})')

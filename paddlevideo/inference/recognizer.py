@@ -31,6 +31,7 @@ class Recognizer:
         self.window, self.fps, self.coords = int(contract['window']), contract['fps'], contract['coords']
         self.num_classes = int(contract['num_classes'])
         self.class_names = contract['class_names'] or [f'class {i}' for i in range(self.num_classes)]
+        self.background = contract['background_class']
         self._rng = np.random.default_rng(0)   # a test pipeline is deterministic; transforms still take an rng
 
     @classmethod

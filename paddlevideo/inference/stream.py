@@ -129,7 +129,7 @@ def annotate_video(video, estimator, recognizer, out_path=None, stride=8, enter=
     fps, size = video.fps, video.size
     sliding = SlidingScores(lambda clips: recognizer.scores(clips, size), recognizer.window, stride,
                             recognizer.num_classes, fps, recognizer.fps)
-    segmenter = Segmenter(enter, leave, round(min_seconds * fps))
+    segmenter = Segmenter(enter, leave, round(min_seconds * fps), recognizer.background)
     names, layout = recognizer.class_names, recognizer.contract['layout']
     buffer, scores, seen = deque(), [], [False]
     writer = AtomicVideoWriter(out_path, fps, size) if out_path else None
@@ -221,7 +221,7 @@ class LiveRecognition:
     def __init__(self, recognizer, size, stride, fps, enter, leave, min_frames):
         self.sliding = SlidingScores(lambda clips: recognizer.scores(clips, size), recognizer.window, stride,
                                      recognizer.num_classes, fps, recognizer.fps or fps, skip_stale=True)
-        self.segmenter = Segmenter(enter, leave, min_frames)
+        self.segmenter = Segmenter(enter, leave, min_frames, recognizer.background)
         self.inbox, self.lock, self.error = queue.Queue(), threading.Lock(), None
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()

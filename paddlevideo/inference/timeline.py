@@ -131,19 +131,24 @@ class Segmenter:
     An element starts on a frame whose best class scores at least `enter` and lasts while that class scores at
     least `leave` (hysteresis: leave <= enter); an element shorter than `min_frames` becomes 'no element'; frames
     in no element form 'no element' rows (class_id -1). A row's score is the mean of its class's per-frame score
-    (for 'no element', of the best class's, all below `enter`).
+    (for 'no element', of the best class's, all below `enter`). The `background` class (a model's 'no jump')
+    is never an element: its score counts for none.
     """
 
-    def __init__(self, enter=0.6, leave=0.4, min_frames=1):
+    def __init__(self, enter=0.6, leave=0.4, min_frames=1, background=None):
         if not 0 <= leave <= enter <= 1:
             raise ConfigError(f'thresholds: expected 0 <= leave <= enter <= 1, got enter {enter}, leave {leave}')
         self.enter, self.leave, self.min_frames = float(enter), float(leave), max(int(min_frames), 1)
+        self.background = background
         self.rows = []          # closed rows: [start, end, class_id, sum of class score, sum of best score]
         self.open = None
         self.n = 0
 
     def push(self, scores):
         """One frame's (K,) scores -> (class_id or -1, that class's score on this frame) of the open row."""
+        if self.background is not None:
+            scores = np.asarray(scores).copy()
+            scores[self.background] = 0
         t, best = self.n, int(np.argmax(scores))
         self.n += 1
         row = self.open
@@ -195,9 +200,9 @@ def frame_scores(frames, score_windows, window, stride, num_classes, video_fps, 
     return out
 
 
-def segment(scores, enter=0.6, leave=0.4, min_frames=1):
+def segment(scores, enter=0.6, leave=0.4, min_frames=1, background=None):
     """(T, K) per-frame scores -> rows [start, end (inclusive), class_id, score] (Segmenter fed to the end)."""
-    segmenter = Segmenter(enter, leave, min_frames)
+    segmenter = Segmenter(enter, leave, min_frames, background)
     for s in scores:
         segmenter.push(s)
     return segmenter.finish()

@@ -35,6 +35,15 @@ def num_classes(cfg):
     return int((cfg.MODEL.get('head') or {}).get('num_classes', 10))
 
 
+def background_class(cfg):
+    """INFERENCE.background_class: the class that means 'no element' (a video timeline shows none there), or
+    None."""
+    given = (cfg.get('INFERENCE') or {}).get('background_class')
+    if given is None:
+        return None
+    return number('INFERENCE.background_class', given, int, low=0, high=num_classes(cfg) - 1)
+
+
 def metric_top_k(cfg):
     """METRIC.top_k (PaddleVideo's key), the k of the top-k accuracy reported beside top-1 (default 5)."""
     return number('METRIC.top_k', (cfg.get('METRIC') or {}).get('top_k', 5), int, low=1)
@@ -82,6 +91,10 @@ def build_dataset(cfg, split, pipeline_split=None, **extra):
     pipeline = Compose(pipe_cfg, spec['layout'], spec['window'])
     args = dict(section)
     args.pop('num_classes', None)
+    if args.get('background') is not None:   # its class is the one INFERENCE names, written once
+        if background_class(cfg) is None:
+            raise ConfigError(f'DATASET.{split}.background needs INFERENCE.background_class (the class it trains)')
+        args['background'] = {**args['background'], 'label': background_class(cfg)}
     return COMPONENTS.build('dataset', {'name': args.pop('format', 'SkeletonDataset'), **args},
                             pipeline=pipeline, channels=pipeline.in_channels(spec['channels']),
                             joints=spec['joints'], persons=spec['persons'], num_classes=num_classes(cfg), **extra)

@@ -1,5 +1,6 @@
 """Skeleton3DDataset: 3D joints from an .npz (`joints` (N, T, V, 3), `lengths` (N,), `labels` (N,)), for pipelines
-that start with a camera (RandomCamera) and go on in 2D."""
+that start with a camera (RandomCamera) and go on in 2D; optionally a background class cut from the frames
+around the jumps, so that a sliding window over a video has something to say when no jump is in it."""
 import os
 import zipfile
 
@@ -9,14 +10,38 @@ from ..utils.errors import DataError
 from ..utils.registry import COMPONENTS
 from .dataset import SkeletonDataset, load_labels
 
+HIP, UP = 8, 2      # MidHip, world Z
+
+
+def flight_frames(joints, rise=0.5):
+    """(T, V, 3) mm -> bool (T,): frames where the MidHip is above its median height by more than `rise` of the
+    way to its highest point (the jumps: every one of a combination rises well above the skating height)."""
+    height = joints[:, HIP, UP]
+    median = np.median(height)
+    return height > median + rise * (height.max() - median)
+
+
+def jump_free_runs(joints, margin, min_frames):
+    """[(start, stop)] of the runs of at least `min_frames` frames that are more than `margin` frames away from
+    every flight frame: run-in, glide and landing edges, no takeoff, flight or landing."""
+    near = np.convolve(flight_frames(joints).astype(np.int64), np.ones(2 * margin + 1, np.int64), 'same') > 0
+    edges = np.flatnonzero(np.diff(np.concatenate([[1], near.astype(np.int8), [1]])))
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_frames]
+
 
 @COMPONENTS.register('dataset')
 class Skeleton3DDataset(SkeletonDataset):
     """Samples (pipeline(joints of clip i as (3, length, V, 1)), label i); the labels are the file's `labels`
-    unless label_path is given. Nothing is unpickled: the arrays must be plain numeric ones."""
+    unless label_path is given. Nothing is unpickled: the arrays must be plain numeric ones.
+
+    `background: {label, fraction, margin, min_frames}` adds round(fraction x the clips that have one) samples of
+    class `label` after the jumps: each `min_frames` consecutive frames (enough for the pipeline's window after
+    its camera's resampling) from a jump-free run of a clip (see jump_free_runs; `margin` frames kept clear of
+    the flight), a different clip, run and place every epoch. Only the selected clips (`indices`) give any.
+    """
 
     def __init__(self, file_path, pipeline, label_path=None, test_mode=False, channels=None, joints=None,
-                 persons=None, num_classes=None, seed=0, indices=None):
+                 persons=None, num_classes=None, seed=0, indices=None, background=None):
         self.file_path, self.pipeline, self.seed, self.epoch, self._mmap = file_path, pipeline, seed, 0, None
         if not os.path.isfile(file_path):
             raise DataError(f'3D joints file not found: {file_path}')
@@ -50,6 +75,39 @@ class Skeleton3DDataset(SkeletonDataset):
         else:
             raise DataError(f"{file_path}: no 'labels' array and no label_path")
         self.indices = np.arange(len(self.data)) if indices is None else np.asarray(indices)
+        self.background, self.runs, self.background_count = None, [], 0
+        if background:
+            self._set_background(dict(background), num_classes)
+
+    def _set_background(self, cfg, num_classes):
+        unknown = set(cfg) - {'label', 'fraction', 'margin', 'min_frames'}
+        label = cfg.get('label')
+        if unknown or not isinstance(label, int) or (num_classes is not None and not 0 <= label < num_classes):
+            raise DataError(f'{self.file_path}: background expects {{label: 0..{(num_classes or 1) - 1}, fraction, '
+                            f'margin, min_frames}}, found {cfg}')
+        margin, min_frames = int(cfg.get('margin', 24)), int(cfg.get('min_frames', 110))
+        self.background = label
+        self.runs = [(int(j), a, b) for j in self.indices
+                     for a, b in jump_free_runs(self.data[j, :self.lengths[j]], margin, min_frames)]
+        self.min_frames = min_frames
+        clips = len({j for j, _, _ in self.runs})
+        self.background_count = int(round(float(cfg.get('fraction', 1.0)) * clips))
+
+    def __len__(self):
+        return len(self.indices) + self.background_count
+
+    def _background_sample(self, k):
+        """Background sample k of this epoch: a run taken in turn over the epochs, a random place in it."""
+        rng = np.random.default_rng([self.seed, self.epoch, len(self.data) + k])
+        j, a, b = self.runs[(k + self.epoch * self.background_count) % len(self.runs)]
+        start = a + int(rng.integers(0, b - a - self.min_frames + 1))
+        clip = self.data[j, start:start + self.min_frames].transpose(2, 0, 1)[..., None]
+        return self.pipeline(np.ascontiguousarray(clip), rng), np.int64(self.background)
+
+    def __getitem__(self, i):
+        if i >= len(self.indices):
+            return self._background_sample(i - len(self.indices))
+        return super().__getitem__(i)
 
     def raw(self, i):
         j = int(self.indices[i])

@@ -102,7 +102,7 @@ def crossval(cfg, groups_file=None, weights=None, seed=None):
     out_dir = cfg.output_dir
     logger = get_logger(out_dir)
     train_set = build_dataset(cfg, 'train')
-    groups = load_groups(groups_file, len(train_set))
+    groups = load_groups(groups_file, len(train_set.indices))    # one per stored sample (not background ones)
     splits = fold_splits(groups, section.get('folds'))
     views = test_views(cfg)
     for view, split in views.items():  # every view opened and checked before the first fold trains

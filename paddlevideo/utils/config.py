@@ -11,7 +11,7 @@ TOP_LEVEL = {'MODEL', 'DATASET', 'PIPELINE', 'OPTIMIZER', 'METRIC', 'INFERENCE',
              'resume_epoch', 'PRECISEBN', 'GRADIENT_ACCUMULATION', 'CROSSVAL'}
 DATASET_KEYS = {'batch_size', 'num_workers', 'test_batch_size', 'test_num_workers', 'valid_batch_size',
                 'train', 'valid', 'test', 'valid_fraction'}
-SPLIT_KEYS = {'format', 'file_path', 'label_path', 'test_mode', 'data_prefix', 'num_classes'}
+SPLIT_KEYS = {'format', 'file_path', 'label_path', 'test_mode', 'data_prefix', 'num_classes', 'background'}
 CROSSVAL_KEYS = {'groups', 'folds', 'test'}  # tasks/crossval.py: groups file, fold count, {view: split section}
 
 
@@ -50,7 +50,7 @@ NUMBERS = {('epochs',): (int, 1), ('log_interval',): (int, 1), ('save_interval',
            ('DATASET', 'test_num_workers'): (int, 0), ('MODEL', 'head', 'num_classes'): (int, 1),
            ('MODEL', 'backbone', 'in_channels'): (int, 1), ('INFERENCE', 'window_size'): (int, 1),
            ('INFERENCE', 'num_channels'): (int, 1), ('INFERENCE', 'vertex_nums'): (int, 1),
-           ('INFERENCE', 'person_nums'): (int, 1)}
+           ('INFERENCE', 'person_nums'): (int, 1), ('INFERENCE', 'background_class'): (int, 0)}
 SECTIONS = ('MODEL', 'DATASET', 'PIPELINE', 'OPTIMIZER', 'METRIC', 'INFERENCE', 'MIX', 'MODEL.backbone',
             'MODEL.head', 'DATASET.train', 'DATASET.valid', 'DATASET.test', 'PIPELINE.train', 'PIPELINE.valid',
             'PIPELINE.test')

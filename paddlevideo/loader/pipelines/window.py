@@ -23,8 +23,9 @@ def apex_frame(data, joint=8, smooth=5):
 class JumpWindow:
     """Cut `window_size` frames so that the apex falls `apex` of the way into the window: a number (testing a
     whole clip), or a [low, high] range drawn from for every sample (training: the jump anywhere a sliding window
-    may hold it). The window may run past either end of the clip (zero frames there). A clip no longer than the
-    window, as a video window is, passes through unchanged (zero-padded at the end)."""
+    may hold it). The window stays inside the clip (moved in from an end where the apex is too near it), as a
+    window sliding over a video does. A clip no longer than the window, as a video window is, passes through
+    unchanged (zero-padded at the end)."""
 
     def __init__(self, window_size, apex=0.6, joint=8):
         self.window_size, self.apex, self.joint = int(window_size), apex, int(joint)
@@ -37,7 +38,6 @@ class JumpWindow:
             out[:, :T] = data[:, :T]
             return out
         where = rng.uniform(*self.apex) if isinstance(self.apex, (list, tuple)) else float(self.apex)
-        start = apex_frame(data, self.joint) - int(round(where * W))
-        lo, hi = max(start, 0), min(start + W, T)
-        out[:, lo - start:hi - start] = data[:, lo:hi]
+        start = min(max(apex_frame(data, self.joint) - int(round(where * W)), 0), T - W)
+        out[:] = data[:, start:start + W]
         return out
