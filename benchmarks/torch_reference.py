@@ -77,9 +77,10 @@ def paddlevideo_state(state):
     return out
 
 
-def training_step(A, batch, window, channels, num_classes, threads):
+def training_step(A, batch, window, channels, num_classes, threads, bf16=False):
     """One training step of TorchRecognizer on fixed random data, as a callable: forward, cross entropy,
-    backward, SGD with momentum 0.9 and L2 1e-4 (benchmarks/train_speed.py times it)."""
+    backward, SGD with momentum 0.9 and L2 1e-4 (benchmarks/train_speed.py times it). bf16: the forward under
+    torch.autocast('cpu', torch.bfloat16), PyTorch's CPU mixed precision (fp32 weights and optimizer)."""
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     model = TorchRecognizer(A, num_classes, channels).train()
@@ -88,7 +89,9 @@ def training_step(A, batch, window, channels, num_classes, threads):
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=1e-4)
 
     def step():
-        F.cross_entropy(model(x), y).backward()
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+            logits = model(x)
+        F.cross_entropy(logits.float(), y).backward()
         opt.step()
         opt.zero_grad()
     return step

@@ -13,13 +13,18 @@ Configurations:
   glibc returning freed memory, as train_model does for with_cp.
 - ours_learnable_glibc_malloc (only when named): ours_learnable with glibc's default malloc behaviour.
 - ours_learnable_paddle_ops (only when named): the same model on Paddle's own conv2d / matmul operators instead
-  of the MKL GEMM kernels of paddlevideo/modeling/backbones/cpu_gemm.py.
+  of the GEMM kernels of paddlevideo/modeling/backbones/cpu_gemm.py.
+- ours_learnable_mkl_sgemm, ours_learnable_dnnl_sgemm (only when named): those kernels on MKL's cblas_sgemm, or
+  on oneDNN's dnnl_sgemm, whichever cpu_gemm would choose on this CPU.
+- ours_learnable_bf16 (only when named): the step under cpu_gemm.bf16_autocast(), as ``main.py --amp`` runs it
+  where it runs bf16 (the kernels' GEMMs on bf16 operands, everything else fp32).
 - reference_stock: benchmarks/paddlevideo_reference.py (PaddleVideo's formulation) under Paddle's stock
   runtime: paddle imported first, no MKL_DEBUG_CPU_TYPE, PADDLEVIDEO_NO_CPU_TUNING=1, OMP_NUM_THREADS=threads.
 - reference_ours: the same model under our runtime, so ours / reference_ours isolates the formulation and
   ours / reference_stock is the end-to-end gain.
 - torch_reference (only when named in --configs; needs ``pip install torch``): the same network in PyTorch
   eager (benchmarks/torch_reference.py, SGD with the same momentum and L2), torch.set_num_threads(threads).
+- torch_reference_bf16 (only when named): the same with the forward under torch.autocast('cpu', bfloat16).
 
 GFLOP/s counts the FLOPs of PaddleVideo's formulation (convolutions, graph matmuls and the head; 2 x MACs,
 training = 3 x forward) for every configuration, as a common yardstick. ``--ddp`` adds each of our models
@@ -27,6 +32,7 @@ named in --configs trained with paddle.DataParallel by 2 processes x 1 thread (b
 gloo on CPU; what ``main.py --nprocs 2`` runs) at the same global batch.
 """
 import argparse
+import contextlib
 import json
 import os
 import statistics
@@ -47,11 +53,16 @@ CONFIGS = {  # name: (model, runtime)
     'ours_spatial': ('spatial', 'ours'),
     'ours_learnable_cp': ('learnable+cp', 'ours'),
     'ours_learnable_paddle_ops': ('learnable+paddle_ops', 'ours'),
+    'ours_learnable_mkl_sgemm': ('learnable+mkl_sgemm', 'ours'),
+    'ours_learnable_dnnl_sgemm': ('learnable+dnnl_sgemm', 'ours'),
+    'ours_learnable_bf16': ('learnable+bf16', 'ours'),
     'ours_learnable_glibc_malloc': ('learnable', 'ours_glibc'),
     'reference_stock': ('reference', 'stock'),
     'reference_ours': ('reference', 'ours'),
     'torch_reference': ('reference', 'torch'),
+    'torch_reference_bf16': ('reference', 'torch_bf16'),
 }
+KERNEL_VARIANTS = ('paddle_ops', 'mkl_sgemm', 'dnnl_sgemm', 'bf16')  # model suffixes: which GEMMs cpu_gemm runs
 NUM_JOINTS = 25
 NUM_CLASSES = 30
 
@@ -91,8 +102,9 @@ def time_loop(step, iters, warmup):
     return times
 
 
-def time_steps(model, batch, window, channels, iters, warmup):
-    """Seconds of each timed training step of ``model``; call after the runtime is set and paddle imported."""
+def time_steps(model, batch, window, channels, iters, warmup, context=contextlib.nullcontext):
+    """Seconds of each timed training step of ``model``, its forward inside ``context()``; call after the
+    runtime is set and paddle imported."""
     import paddle
     import paddle.nn.functional as F
     paddle.seed(0)
@@ -103,7 +115,9 @@ def time_steps(model, batch, window, channels, iters, warmup):
     model.train()
 
     def step():
-        F.cross_entropy(model(x), y).backward()
+        with context():
+            logits = model(x)
+        F.cross_entropy(logits, y).backward()
         opt.step()
         opt.clear_grad()
     return time_loop(step, iters, warmup)
@@ -124,12 +138,12 @@ def build(model_name, channels):
 
 def run_worker(args):
     """Inside a subprocess: time one configuration and print its JSON."""
-    if args.runtime == 'torch':  # no paddle in this process: the adjacency comes from the parent
+    if args.runtime.startswith('torch'):  # no paddle in this process: the adjacency comes from the parent
         import numpy as np
         import torch
         from benchmarks.torch_reference import training_step
         step = training_step(np.load(args.adjacency), args.batch, args.window, args.channels, NUM_CLASSES,
-                             args.threads)
+                             args.threads, bf16=args.runtime == 'torch_bf16')
         times = time_loop(step, args.iters, args.warmup)
         return print(json.dumps({'step_s': [round(t, 3) for t in times], 'torch': torch.__version__,
                                  'OMP_NUM_THREADS': os.environ.get('OMP_NUM_THREADS')}))
@@ -141,13 +155,21 @@ def run_worker(args):
         if args.runtime == 'ours' and set_malloc_policy(keep_freed=keep):
             malloc = 'keep freed' if keep else 'return freed'
     import paddle  # noqa: F401  (stock runtime: paddle first, the reference imports paddlevideo's graph later)
-    if args.model.endswith('+paddle_ops'):
+    model_name, context, gemm = args.model, contextlib.nullcontext, None
+    if model_name != 'reference':
         from paddlevideo.modeling.backbones import cpu_gemm
-        cpu_gemm.SGEMM = None
-    model = build(args.model.removesuffix('+paddle_ops'), args.channels)
-    times = time_steps(model, args.batch, args.window, args.channels, args.iters, args.warmup)
+        variant = next((v for v in KERNEL_VARIANTS if model_name.endswith('+' + v)), None)
+        model_name = model_name.removesuffix(f'+{variant}')
+        if variant == 'bf16':
+            context = cpu_gemm.bf16_autocast
+        elif variant:
+            cpu_gemm.SGEMM = {'paddle_ops': None, 'mkl_sgemm': cpu_gemm.MKL_SGEMM,
+                              'dnnl_sgemm': cpu_gemm.DNNL_SGEMM}[variant]
+        gemm = getattr(cpu_gemm.BF16_GEMM if variant == 'bf16' else cpu_gemm.SGEMM, 'name', 'paddle_ops')
+    model = build(model_name, args.channels)
+    times = time_steps(model, args.batch, args.window, args.channels, args.iters, args.warmup, context)
     env = {k: os.environ.get(k) for k in ('MKL_DEBUG_CPU_TYPE', 'OMP_NUM_THREADS')}
-    print(json.dumps({'step_s': [round(t, 3) for t in times], 'malloc': malloc, **env}))
+    print(json.dumps({'step_s': [round(t, 3) for t in times], 'malloc': malloc, 'gemm': gemm, **env}))
 
 
 def launch(cmd, env, timeout):
@@ -217,7 +239,7 @@ def main():
     results, runtimes = {}, {}
     tmp = tempfile.TemporaryDirectory()
     adjacency = Path(tmp.name) / 'A.npy'
-    if 'torch_reference' in args.configs:  # the torch worker does not import paddle, which the graph needs
+    if {'torch_reference', 'torch_reference_bf16'} & set(args.configs):  # torch workers do not import paddle
         import numpy as np
         from paddlevideo.modeling.graph import Graph
         np.save(adjacency, Graph(layout='fsd10', strategy='spatial').A)
@@ -248,10 +270,15 @@ def main():
     ours = ['ours_learnable', 'ours_spatial'] + [f'{name}_ddp_2x1' for name in ddp]
     ratios = {f'{a}/{ref}': {str(b): ratio(a, ref, str(b)) for b in args.batch_sizes}
               for a in ours for ref in ('reference_stock', 'reference_ours', 'torch_reference') if ref in results}
-    for variant in ('ours_learnable_paddle_ops', 'ours_learnable_glibc_malloc'):
+    for variant in ('ours_learnable_paddle_ops', 'ours_learnable_glibc_malloc', 'ours_learnable_mkl_sgemm'):
         if variant in results:
             ratios[f'ours_learnable/{variant}'] = {str(b): ratio('ours_learnable', variant, str(b))
                                                    for b in args.batch_sizes}
+    for a, b in (('ours_learnable_dnnl_sgemm', 'ours_learnable_mkl_sgemm'),
+                 ('ours_learnable_bf16', 'ours_learnable'), ('ours_learnable_bf16', 'torch_reference_bf16'),
+                 ('torch_reference_bf16', 'torch_reference')):
+        if a in results and b in results:
+            ratios[f'{a}/{b}'] = {str(batch): ratio(a, b, str(batch)) for batch in args.batch_sizes}
     for name in ddp:
         ratios[f'{name}_ddp_2x1/{name}'] = {str(b): ratio(f'{name}_ddp_2x1', name, str(b))
                                             for b in args.batch_sizes}

@@ -1,4 +1,8 @@
-"""The ST-GCN block's MKL GEMM kernels (modeling/backbones/cpu_gemm.py) against Paddle's own operators."""
+"""The ST-GCN block's GEMM kernels (modeling/backbones/cpu_gemm.py) against Paddle's own operators, with each
+fp32 GEMM routine Paddle's wheel ships (MKL's, oneDNN's), and their bf16 variant against fp32."""
+import contextlib
+import os
+
 import numpy as np
 import paddle
 import paddle.nn.functional as F
@@ -9,6 +13,21 @@ from paddlevideo.modeling.backbones import cpu_gemm
 from paddlevideo.modeling.backbones.stgcn import GraphConv as GraphConvLayer
 
 pytestmark = pytest.mark.skipif(cpu_gemm.SGEMM is None, reason='this paddle wheel ships no libmklml_intel.so')
+TOLERANCE = 0.35  # relative L2 error of a bf16 step's gradients against fp32 (see the test)
+FP32_ROUTINES = [name for name in ('MKL_SGEMM', 'DNNL_SGEMM') if getattr(cpu_gemm, name) is not None]
+
+
+@pytest.fixture(params=FP32_ROUTINES)
+def routine(request, monkeypatch):
+    """Each fp32 GEMM routine found, as the one the kernels call."""
+    monkeypatch.setattr(cpu_gemm, 'SGEMM', getattr(cpu_gemm, request.param))
+    return request.param
+
+
+def assert_close(ours, ref):
+    """To fp32 rounding: 1e-5 of each value, or 1e-6 of the largest where a sum cancels (GEMMs of different
+    libraries add in different orders)."""
+    np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=max(1e-5, 1e-6 * np.abs(ref).max()))
 
 
 def tensor(rng, shape, grad=True):
@@ -20,7 +39,7 @@ def tensor(rng, shape, grad=True):
     (12, 9, 2), (11, 9, 2), (3, 9, 2),  # ST-GCN's strided temporal conv; odd T: the phases differ in length
     (13, 1, 2),                         # its strided 1x1 residual: odd frames read by no tap, their gradient 0
     (10, 3, 4), (12, 9, 3)])            # phases without a shift-0 tap, and a third phase
-def test_temporal_conv_equals_paddle_conv(t, kernel, stride):
+def test_temporal_conv_equals_paddle_conv(routine, t, kernel, stride):
     rng = np.random.default_rng(0)
     out_len = (t - 1) // stride + 1
     x, w, dy = tensor(rng, (2, 5, t, 4)), tensor(rng, (6, 5, kernel, 1)), tensor(rng, (2, 6, out_len, 4), False)
@@ -29,11 +48,11 @@ def test_temporal_conv_equals_paddle_conv(t, kernel, stride):
     ref = F.conv2d(x, w, stride=(stride, 1), padding=(kernel // 2, 0))
     assert ours.shape == ref.shape
     for a, b in zip([ours, *paddle.grad(ours, [x, w], dy)], [ref, *paddle.grad(ref, [x, w], dy)]):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+        assert_close(a.numpy(), b.numpy())
 
 
 @pytest.mark.parametrize('cin, bias, graph_grad', [(2, False, True), (7, True, True), (7, True, False)])
-def test_graph_conv_equals_paddle_ops(monkeypatch, cin, bias, graph_grad):
+def test_graph_conv_equals_paddle_ops(routine, monkeypatch, cin, bias, graph_grad):
     """The graph conv layer, PaddleVideo's bias (spatial mode) included: output and the gradients of x, the
     (K, V, W) graph (when it takes one), the weight and the bias."""
     rng = np.random.default_rng(1)
@@ -50,11 +69,11 @@ def test_graph_conv_equals_paddle_ops(monkeypatch, cin, bias, graph_grad):
     monkeypatch.setattr(cpu_gemm, 'SGEMM', None)  # Paddle's matmul + conv2d, the bias as a channel of ones
     assert not cpu_gemm.usable(x)
     for a, b in zip(ours, run(), strict=True):
-        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-5)
+        assert_close(a.numpy(), b.numpy())
 
 
 @pytest.mark.parametrize('stride', [1, 2])
-def test_input_without_gradient_gets_none(stride):
+def test_input_without_gradient_gets_none(routine, stride):
     rng = np.random.default_rng(2)
     x, w = tensor(rng, (1, 3, 5, 4), grad=False), tensor(rng, (3, 3, 3, 1))
     y = cpu_gemm.TemporalConv.apply(x, w, stride)
@@ -65,9 +84,9 @@ def test_input_without_gradient_gets_none(stride):
 
 
 @pytest.mark.parametrize('graph', ['learnable', 'spatial'])
-def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch, graph):
+def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(routine, monkeypatch, graph):
     """All 12 temporal convs (8 of stride 1, 2 strided, 2 strided 1x1 residuals) and all 10 graph convs of the
-    model run the MKL kernels, and one training step's gradients agree with the same step in float64 to 1e-4 of
+    model run the GEMM kernels, and one training step's gradients agree with the same step in float64 to 1e-4 of
     each gradient's largest value (measured on an AMD EPYC: under 6e-6).
 
     The float64 step takes the fp32 step's branch at every ReLU. Of the step's 1.3 million ReLU inputs a few lie
@@ -94,7 +113,7 @@ def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch,
             relus.append((x.numpy().astype(np.float64), taken))
             return relu_(x) if branches is None else x * paddle.to_tensor(taken.astype(x.numpy().dtype))
         monkeypatch.setattr(F, 'relu_', relu)
-        monkeypatch.setattr(cpu_gemm, 'SGEMM', cpu_gemm._load_sgemm() if kernels else None)
+        monkeypatch.setattr(cpu_gemm, 'SGEMM', getattr(cpu_gemm, routine) if kernels else None)
         paddle.seed(0)
         model = build_model({'framework': 'RecognizerGCN', 'backbone': {'name': 'STGCN', 'graph': graph},
                              'head': {'name': 'STGCNHead', 'num_classes': 3}})
@@ -116,3 +135,97 @@ def test_training_step_takes_the_kernels_and_keeps_float64_accuracy(monkeypatch,
         assert np.all(np.abs(x[ties]) < 1e-5 * x.std()), (np.abs(x[ties]) / x.std())
     worst = max(np.abs(ours[1][n] - g).max() / np.abs(g).max() for n, g in exact[1].items())
     assert worst < 1e-4, worst
+
+
+def bf16(t):
+    """t rounded to nearest bf16, back in fp32 (what a bf16 operand holds)."""
+    return paddle.cast(paddle.cast(t, 'bfloat16'), 'float32')
+
+
+needs_bf16 = pytest.mark.skipif(cpu_gemm.BF16_GEMM is None, reason="Paddle's oneDNN has no bf16 GEMM here")
+
+
+@needs_bf16
+@pytest.mark.parametrize('stride', [1, 2])
+def test_bf16_temporal_conv_is_the_fp32_conv_of_bf16_operands(stride):
+    """Under bf16_autocast the output and gradients are Paddle's fp32 convolution of x, w and dy rounded to bf16:
+    the products are exact in fp32 and the sums fp32, so they agree to fp32 rounding, far below bf16's 4e-3."""
+    rng = np.random.default_rng(4)
+    x, w, dy = tensor(rng, (2, 5, 12, 4)), tensor(rng, (6, 5, 9, 1)), tensor(rng, (2, 6, 12 // stride, 4), False)
+    with cpu_gemm.bf16_autocast():
+        ours = cpu_gemm.TemporalConv.apply(x, w, stride)
+    xb, wb = bf16(x), bf16(w)
+    ref = F.conv2d(xb, wb, stride=(stride, 1), padding=(4, 0))
+    got, want = [ours, *paddle.grad(ours, [x, w], dy)], [ref, *paddle.grad(ref, [xb, wb], bf16(dy))]
+    for a, b in zip(got, want, strict=True):
+        assert_close(a.numpy(), b.numpy())
+    fp32 = F.conv2d(x, w, stride=(stride, 1), padding=(4, 0)).numpy()
+    assert np.abs(ours.numpy() - fp32).max() > 1e-3 * np.abs(fp32).max()  # it did round
+
+
+@needs_bf16
+@pytest.mark.parametrize('graph', ['learnable', 'spatial'])
+def test_bf16_training_step_gradients_match_fp32(monkeypatch, graph):
+    """A training step with every kernel under bf16_autocast (as --amp runs it on an AMX CPU) against the fp32
+    step: all its gradients together within TOLERANCE of the fp32 ones (relative L2 norm), the logits within 3%.
+
+    That is a loose bound because this untrained network at batch 4 is ill-conditioned: its fp32 step is 1e-6
+    from float64 (17 units of fp32 rounding), and PyTorch's CPU autocast puts the same network in bf16 at 0.255
+    from its fp32 step, logits 1.0% (torch 2.13, same data shape; ours 0.25 and 1.3%). The kernels themselves are
+    checked to fp32 rounding above; a wrong offset would put the gradients ~100% off."""
+    rng = np.random.default_rng(5)
+    data = rng.uniform(-1, 1, (4, 2, 20, 25, 1)).astype('float32')
+    labels = paddle.to_tensor(rng.integers(0, 3, 4))
+
+    def step(autocast):
+        paddle.seed(0)
+        model = build_model({'framework': 'RecognizerGCN', 'backbone': {'name': 'STGCN', 'graph': graph},
+                             'head': {'name': 'STGCNHead', 'num_classes': 3}})
+        model.train()
+        with cpu_gemm.bf16_autocast() if autocast else contextlib.nullcontext():
+            logits = model(paddle.to_tensor(data))
+        F.cross_entropy(logits, labels).backward()  # outside: the kernels' backward runs as their forward did
+        grads = [p.grad.numpy().ravel() for p in model.parameters() if p.grad is not None]
+        return logits.numpy(), np.concatenate(grads), len(grads)
+
+    calls = []
+    monkeypatch.setattr(cpu_gemm.BF16_GEMM, 'function', lambda *args, _f=cpu_gemm.BF16_GEMM.function:
+                        calls.append(args[2]) or _f(*args))
+    (logits, grads, count), (logits32, grads32, count32) = step(True), step(False)
+    assert len(calls) > 1000 and count == count32 > 70
+    np.testing.assert_allclose(logits, logits32, atol=0.03 * np.abs(logits32).max())
+    error = np.linalg.norm(grads - grads32) / np.linalg.norm(grads32)
+    assert 1e-3 < error < TOLERANCE, error  # above 1e-3: bf16 rounding, not fp32's
+
+
+AMP_LINES = [  # CPU flags, whether the steps run bf16, how --amp's line ends
+    ({'avx512_bf16', 'amx_bf16', 'amx_tile'}, True, 'accumulating in fp32; weights, BatchNorm, loss and optimizer '
+                                                    'state stay fp32'),
+    ({'avx512_bf16'}, False, 'this CPU has avx512_bf16 but no AMX: bf16 GEMMs measured slower than fp32 here, '
+                             'training in float32'),
+    ({'avx2'}, False, 'this CPU has no bf16 instructions (AMX, avx512_bf16): training in float32')]
+
+
+@needs_bf16
+@pytest.mark.parametrize('flags, bf16, says', AMP_LINES)
+def test_amp_on_cpu_trains_bf16_only_with_amx(penn, tmp_path, monkeypatch, flags, bf16, says):
+    """main.py --amp on the CPU: one line saying what it does, and the training steps' GEMMs in bf16 only on an
+    AMX CPU (validation stays fp32). This machine's own flags give one of these lines."""
+    from test_train import subset, write_config
+    from paddlevideo.tasks.train import train_model
+    from paddlevideo.utils.config import get_config
+
+    assert any(cpu_gemm.amp_on_cpu()[1].endswith(line) for _, _, line in AMP_LINES)
+    monkeypatch.setattr(cpu_gemm, 'cpu_flags', lambda: flags)
+    bf16_calls, fp32_calls = [], []
+    for gemm, calls in ((cpu_gemm.BF16_GEMM, bf16_calls), (cpu_gemm.SGEMM, fp32_calls)):
+        monkeypatch.setattr(gemm, 'function', lambda *args, _f=gemm.function, _calls=calls:
+                            _calls.append(args[2]) or _f(*args))
+    data = subset(penn['train_x'], penn['train_y'], 1)
+    cfg = get_config(write_config(tmp_path, {'train': data, 'valid': data}, window=16, epochs=1, batch=8))
+    train_model(cfg, amp=True, validate=True)
+    lines = [line for line in open(os.path.join(cfg.output_dir, 'train.log')) if '--amp' in line]
+    assert len(lines) == 1 and lines[0].rstrip().endswith(says), lines
+    assert lines[0].split('--amp: ')[1].startswith('on the CPU, Paddle 3.3.1 autocast keeps every op in float32')
+    assert (len(bf16_calls) > 0) == bf16
+    assert len(fp32_calls) > 0  # validation (and the steps, without AMX)

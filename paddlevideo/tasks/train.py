@@ -14,6 +14,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from ..loader import build_dataset, build_loader, metric_top_k, num_classes
 from ..metrics import classification_report, headline, parse_log, plot_curves
 from ..modeling import build_model
+from ..modeling.backbones import cpu_gemm
 from ..solver import build_optimizer
 from ..utils.checkpoint import atomic_save, load_state, load_weights
 from ..utils.errors import ConfigError, PaddleVideoError
@@ -192,9 +193,10 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None, overwrite=Fa
         load_weights(model, weights, notify=logger.info)
         logger.info(f'fine-tuning from {weights}')
 
-    if amp and not paddle.is_compiled_with_cuda():
-        logger.info('--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32 (bfloat16 included, '
-                    'measured), so this run trains in float32; --amp takes effect on a GPU')
+    cpu_bf16 = False
+    if amp and not paddle.is_compiled_with_cuda():  # float16 autocast is for a GPU; on the CPU, our bf16 GEMMs
+        cpu_bf16, line = cpu_gemm.amp_on_cpu()
+        logger.info(line)
         amp = False
     net = model
     if world > 1:
@@ -202,6 +204,8 @@ def _train(cfg, weights, validate, seed, resume, amp, indices=None, overwrite=Fa
         logger.info(f'data parallel: {world} processes x {os.environ.get("OMP_NUM_THREADS")} threads, batch '
                     f'{batch_size} per process ({batch_size * world} per step)')
     step_fn = TrainStep(model, optimizer, amp, net)
+    if cpu_bf16:  # each step (not validation) under bf16_autocast
+        step_fn = cpu_gemm.bf16_autocast()(step_fn)
     log_interval = int(cfg.get('log_interval', 10))
     save_interval = int(cfg.get('save_interval', 10))
     model.train()

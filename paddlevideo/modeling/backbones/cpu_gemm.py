@@ -1,51 +1,126 @@
-"""The ST-GCN block's graph and temporal convolutions as direct MKL GEMMs, for dygraph on the CPU.
+"""The ST-GCN block's graph and temporal convolutions as direct GEMMs, for dygraph on the CPU.
 
 Paddle's CPU convolution unfolds its input (im2col) before each GEMM. On the FSD shape (batch 4) its 9x1
 temporal convolution trains (forward + backward) at 41-79 GFLOP/s on one thread and 53-118 on two, where the
 GEMMs alone run at 86-98 on one. Here the temporal convolution is one GEMM per tap on a shifted view of the
 input (72-87 GFLOP/s on one thread, 140-175 on two; a strided one splits its frames by phase first), and the
-graph convolution is a joint-mixing GEMM per subset followed by one channel-mixing GEMM, all through
-``cblas_sgemm`` of the MKL that Paddle's wheel ships (the library Paddle's own kernels call). The sums are the
-same; only fp32 rounding differs (tests/test_cpu_gemm.py). The graph convolution keeps only its input for the
+graph convolution is a joint-mixing GEMM per subset followed by one channel-mixing GEMM. The sums are the same;
+only fp32 rounding differs (tests/test_cpu_gemm.py). The graph convolution keeps only its input for the
 backward pass and recomputes the joint mixing there: one activation per block instead of a three-subset copy.
 
-`usable(x)` says when this runs: dygraph, a float32 CPU tensor, and Paddle's MKL found. Everything else (GPU,
-export, other dtypes) runs Paddle's operators.
+The GEMMs are direct calls into the libraries Paddle's wheel ships (the ones its own kernels call, already
+loaded): MKL's ``cblas_sgemm`` or oneDNN's ``dnnl_sgemm`` in fp32 (SGEMM), and under
+``bf16_autocast()`` oneDNN's ``dnnl_gemm_bf16bf16f32``, whose operands are rounded to bf16 and whose
+accumulation and output stay fp32, as PyTorch's CPU autocast runs convolutions and matmuls.
+
+`usable(x)` says when this runs: dygraph, a float32 CPU tensor, and the GEMM routine found. Everything else
+(GPU, export, other dtypes) runs Paddle's operators.
 """
+import contextlib
 import ctypes
+import os
 
 import numpy as np
 import paddle
 from paddle.autograd import PyLayer
 
-from ...utils.runtime import paddle_mkl
+from ...utils import runtime
 
 _ROW_MAJOR, _N, _T = 101, 111, 112
 _FLOAT = 4  # bytes
 
 
-def _load_sgemm():
-    sgemm = getattr(paddle_mkl(), 'cblas_sgemm', None)  # already loaded by paddle: the same library and threads
-    if sgemm is None:
-        return None
-    sgemm.restype = None
-    sgemm.argtypes = [ctypes.c_int] * 6 + [ctypes.c_float, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p,
-                                           ctypes.c_int, ctypes.c_float, ctypes.c_void_p, ctypes.c_int]
-    return sgemm
+class Gemm:
+    """A row-major GEMM of Paddle's libraries: c (fp32) = op(a) @ op(b) + beta * c, with a and b of `dtype`."""
+
+    def __init__(self, name, function, dtype):
+        self.name, self.function, self.dtype = name, function, dtype
+        self.size = 2 if dtype == paddle.bfloat16 else 4  # bytes per operand element
+        self.cblas = name == 'cblas_sgemm'  # else oneDNN's: char transposes, int64 sizes, a status returned
+        int_t, trans_t = (ctypes.c_int, ctypes.c_int) if self.cblas else (ctypes.c_int64, ctypes.c_char)
+        function.argtypes = ([ctypes.c_int] * self.cblas + [trans_t] * 2 + [int_t] * 3
+                             + [ctypes.c_float, ctypes.c_void_p, int_t, ctypes.c_void_p, int_t, ctypes.c_float,
+                                ctypes.c_void_p, int_t])
+        function.restype = None if self.cblas else ctypes.c_int
+
+    def __call__(self, m, n, k, a, lda, b, ldb, c, ldc, trans_a=False, trans_b=False, beta=0.0):
+        if self.cblas:
+            return self.function(_ROW_MAJOR, _T if trans_a else _N, _T if trans_b else _N, m, n, k, 1.0, a, lda,
+                                 b, ldb, beta, c, ldc)
+        status = self.function(b'T' if trans_a else b'N', b'T' if trans_b else b'N', m, n, k, 1.0, a, lda, b, ldb,
+                               beta, c, ldc)
+        if status:
+            raise RuntimeError(f'{self.name}({m}, {n}, {k}) returned oneDNN status {status}, expected 0')
+
+    def operand(self, tensor):
+        """`tensor` (contiguous fp32) as this routine's a or b: itself, or rounded to nearest bf16."""
+        return tensor if self.dtype == paddle.float32 else paddle.cast(tensor, 'bfloat16')
 
 
-SGEMM = _load_sgemm()  # None: Paddle's operators run instead (no MKL here, or set so to compare)
+def _routine(name, dtype):
+    """The Gemm `name` from Paddle's MKL (cblas_sgemm) or oneDNN (dnnl_*), or None where the wheel has none."""
+    if name == 'cblas_sgemm':
+        library = runtime.paddle_mkl()
+    else:
+        try:
+            library = ctypes.CDLL(os.path.join(os.path.dirname(paddle.__file__), 'libs', 'libdnnl.so.3'))
+        except OSError:
+            library = None
+    function = getattr(library, name, None)  # already loaded by paddle: the same library and threads
+    return None if function is None else Gemm(name, function, dtype)
+
+
+MKL_SGEMM = _routine('cblas_sgemm', paddle.float32)
+DNNL_SGEMM = _routine('dnnl_sgemm', paddle.float32)
+BF16_GEMM = _routine('dnnl_gemm_bf16bf16f32', paddle.bfloat16)
+SGEMM = MKL_SGEMM  # the fp32 routine; None: Paddle's operators run instead (no library here, or set so to compare)
+_autocast = False
+
+
+@contextlib.contextmanager
+def bf16_autocast():
+    """Kernels started inside multiply in bf16 (BF16_GEMM), their backward passes too, wherever they run."""
+    global _autocast
+    if BF16_GEMM is None:
+        raise RuntimeError("bf16_autocast: Paddle's libdnnl.so.3 has no dnnl_gemm_bf16bf16f32")
+    outer, _autocast = _autocast, True
+    try:
+        yield
+    finally:
+        _autocast = outer
+
+
+def cpu_flags():
+    """The CPU's feature flags (/proc/cpuinfo)."""
+    return set(runtime._cpuinfo('flags').split())
+
+
+def amp_on_cpu():
+    """(bf16, line) for ``--amp`` on the CPU: whether the training step runs under bf16_autocast, and one line
+    saying what --amp does here. bf16 only with AMX: with avx512_bf16 alone (an Intel Xeon, 2026-12-02) a
+    training step's GEMMs replayed in bf16 took longer than in fp32 before their operands' casts
+    (benchmarks/gemm_speed.py, docs/benchmarks.md)."""
+    flags = cpu_flags()
+    said = '--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32 (bfloat16 included, measured)'
+    if SGEMM is None or BF16_GEMM is None:
+        return False, f"{said}, and this Paddle wheel's oneDNN has no bf16 GEMM: training in float32"
+    if 'amx_bf16' in flags:
+        return True, (f'{said}, so the graph and temporal convolutions multiply in bf16 here (AMX), accumulating '
+                      'in fp32; weights, BatchNorm, loss and optimizer state stay fp32')
+    if 'avx512_bf16' in flags:
+        return False, (f'{said}, and this CPU has avx512_bf16 but no AMX: bf16 GEMMs measured slower than fp32 '
+                       'here, training in float32')
+    return False, f'{said}, and this CPU has no bf16 instructions (AMX, avx512_bf16): training in float32'
 
 
 def usable(x):
-    """Whether the MKL kernels below can run on x."""
+    """Whether the GEMM kernels below can run on x."""
     return (SGEMM is not None and paddle.in_dynamic_mode() and x.place.is_cpu_place()
             and x.dtype == paddle.float32)
 
 
-def _gemm(m, n, k, a, lda, b, ldb, c, ldc, trans_a=False, trans_b=False, beta=0.0):
-    """c (m x n, row-major, pointer) = op(a) @ op(b) + beta * c."""
-    SGEMM(_ROW_MAJOR, _T if trans_a else _N, _T if trans_b else _N, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc)
+def _gemm_now():
+    return BF16_GEMM if _autocast else SGEMM
 
 
 def _array(tensor):
@@ -78,8 +153,8 @@ class _Phases:
                 self.taps.append((j, slot, shift, first, end))
 
     def offset(self, slot, frame):
-        """Bytes from a channel's start to `frame` of phase `slot`."""
-        return _FLOAT * (slot * self.out_len + frame) * self.joints
+        """Elements from a channel's start to `frame` of phase `slot`."""
+        return (slot * self.out_len + frame) * self.joints
 
     def split(self, x):
         """(N, C, T, V) -> (N, C, P, L, V), the phases apart (numpy: Paddle's strided copy was 4x slower)."""
@@ -108,52 +183,54 @@ class TemporalConv(PyLayer):
 
     Output frame t' of tap j reads frame s*t' + j - pad: phase (j - pad) mod s at frame t' + floor((j - pad) / s),
     a shifted view of that phase's (C, L*V) matrix (_Phases). So y_n = sum_j W_j (phase of j, shifted), one
-    GEMM per tap; the zero padding is the columns a shift leaves out.
+    GEMM per tap; the zero padding is the columns a shift leaves out. The backward pass multiplies the operands
+    the forward did (bf16 ones under bf16_autocast, kept instead of the fp32 input).
     """
 
     @staticmethod
     def forward(ctx, x, weight, stride=1):
+        gemm = _gemm_now()
         x = x.contiguous()
         n, cin, t, v = x.shape
         cout, kernel = weight.shape[0], weight.shape[2]
         geo = _Phases(kernel, stride, t, v)
-        xs = geo.split(x)
-        taps = weight.reshape([cout, cin, kernel]).transpose([2, 0, 1]).contiguous()  # (K, Cout, Cin)
+        xs = gemm.operand(geo.split(x))
+        taps = gemm.operand(weight.reshape([cout, cin, kernel]).transpose([2, 0, 1]).contiguous())  # (K, Cout, Cin)
         y = paddle.empty([n, cout, geo.out_len, v], dtype=x.dtype)
-        cols = geo.out_len * v
+        cols, e = geo.out_len * v, gemm.size
         for i in range(n):
-            xi, yi = xs.data_ptr() + _FLOAT * i * cin * geo.row, y.data_ptr() + _FLOAT * i * cout * cols
+            xi, yi = xs.data_ptr() + e * i * cin * geo.row, y.data_ptr() + _FLOAT * i * cout * cols
             for j, slot, shift, first, end in geo.taps:
-                _gemm(cout, (end - first) * v, cin, taps.data_ptr() + _FLOAT * j * cout * cin, cin,
-                      xi + geo.offset(slot, first + shift), geo.row, yi + _FLOAT * first * v, cols,
-                      beta=float(j != geo.pad))
+                gemm(cout, (end - first) * v, cin, taps.data_ptr() + e * j * cout * cin, cin,
+                     xi + e * geo.offset(slot, first + shift), geo.row, yi + _FLOAT * first * v, cols,
+                     beta=float(j != geo.pad))
         ctx.save_for_backward(xs, taps)
-        ctx.geo, ctx.x_needs_grad = geo, not x.stop_gradient
+        ctx.geo, ctx.gemm, ctx.x_needs_grad = geo, gemm, not x.stop_gradient
         return y
 
     @staticmethod
     def backward(ctx, dy):
         xs, taps = ctx.saved_tensor()
-        geo, dy = ctx.geo, dy.contiguous()
+        geo, gemm = ctx.geo, ctx.gemm
+        dy = gemm.operand(dy.contiguous())
         n, cin, v = xs.shape[0], xs.shape[1], geo.joints
-        kernel, cout, cols = taps.shape[0], taps.shape[1], geo.out_len * v
+        kernel, cout, cols, e = taps.shape[0], taps.shape[1], geo.out_len * v, gemm.size
         dxs = None
         if ctx.x_needs_grad:  # a phase without a shift-0 tap (none in ST-GCN) is never overwritten: start at 0
             covered = {slot for _, slot, shift, _, _ in geo.taps if shift == 0}
-            dxs = (paddle.empty_like if len(covered) == len(geo.phases) else paddle.zeros_like)(xs)
-        dtaps = paddle.zeros_like(taps)
+            dxs = (paddle.empty if len(covered) == len(geo.phases) else paddle.zeros)(xs.shape, dtype='float32')
+        dtaps = paddle.zeros(taps.shape, dtype='float32')
         for i in range(n):
-            xi, dyi = xs.data_ptr() + _FLOAT * i * cin * geo.row, dy.data_ptr() + _FLOAT * i * cout * cols
+            xi, dyi = xs.data_ptr() + e * i * cin * geo.row, dy.data_ptr() + e * i * cout * cols
             for j, slot, shift, first, end in geo.taps:
-                w_j, dw_j = (p + _FLOAT * j * cout * cin for p in (taps.data_ptr(), dtaps.data_ptr()))
                 at = geo.offset(slot, first + shift)
                 # dW_j += dy[:, first:end] phase[:, first+shift:end+shift]^T
-                _gemm(cout, cin, (end - first) * v, dyi + _FLOAT * first * v, cols, xi + at, geo.row, dw_j, cin,
-                      trans_b=True, beta=1.0)
+                gemm(cout, cin, (end - first) * v, dyi + e * first * v, cols, xi + e * at, geo.row,
+                     dtaps.data_ptr() + _FLOAT * j * cout * cin, cin, trans_b=True, beta=1.0)
                 if dxs is not None:  # dphase[:, first+shift:end+shift] += W_j^T dy[:, first:end]
-                    _gemm(cin, (end - first) * v, cout, w_j, cin, dyi + _FLOAT * first * v, cols,
-                          dxs.data_ptr() + _FLOAT * i * cin * geo.row + at, geo.row, trans_a=True,
-                          beta=float(shift != 0))
+                    gemm(cin, (end - first) * v, cout, taps.data_ptr() + e * j * cout * cin, cin,
+                         dyi + e * first * v, cols, dxs.data_ptr() + _FLOAT * (i * cin * geo.row + at), geo.row,
+                         trans_a=True, beta=float(shift != 0))
         dx = None if dxs is None else geo.merge(dxs)
         # contiguous: DataParallel all-reduces a gradient's memory, and a transposed view's memory is in tap order
         return dx, dtaps.transpose([1, 2, 0]).unsqueeze(3).contiguous()
@@ -166,61 +243,64 @@ class GraphConv(PyLayer):
 
     Per sample: z_k = x (Cin*T, V) @ G_k, stacked subset-major into a (K*Cin, T*W) matrix, then y = W' z with
     W' (Cout, K*Cin). A bias is K more columns of W' against K rows of z that hold each subset's column sums.
-    Only x is kept for the backward pass, which recomputes z (a tenth of the FLOPs).
+    Only x is kept for the backward pass, which recomputes z (a tenth of the FLOPs). Under bf16_autocast x, the
+    graph, W' and z are rounded to bf16 as operands (z once it is summed in fp32), and so are dy and dz.
     """
 
     @staticmethod
     def forward(ctx, x, graph, weight, bias=None):
-        x, graph = x.contiguous(), graph.contiguous()
+        gemm = _gemm_now()
         n, cin, t, v = x.shape
         k, w = graph.shape[0], graph.shape[2]
         cout = weight.shape[0] // k
         mix = weight.reshape([k, cout, cin]).transpose([1, 0, 2]).reshape([cout, k * cin])
         if bias is not None:
             mix = paddle.concat([mix, bias.reshape([k, cout]).t()], axis=1)
-        mix = mix.contiguous()                                              # (Cout, K*Cin [+ K])
-        y = paddle.empty([n, cout, t, w], dtype=x.dtype)
+        ctx.needs_grad = (not x.stop_gradient, not graph.stop_gradient)
+        x, graph, mix = (gemm.operand(a.contiguous()) for a in (x, graph, mix))  # mix: (Cout, K*Cin [+ K])
+        y = paddle.empty([n, cout, t, w], dtype='float32')
         z = _mixed_joints_buffer(graph, cin, t, bias is not None)
         for i in range(n):
-            _GraphPlan(x, graph, i).mix_joints(z)
-            _gemm(cout, t * w, z.shape[0], mix.data_ptr(), mix.shape[1], z.data_ptr(), t * w,
-                  y.data_ptr() + _FLOAT * i * cout * t * w, t * w)
+            zi = _GraphPlan(gemm, x, graph, i).mix_joints(z)
+            gemm(cout, t * w, z.shape[0], mix.data_ptr(), mix.shape[1], zi.data_ptr(), t * w,
+                 y.data_ptr() + _FLOAT * i * cout * t * w, t * w)
         ctx.save_for_backward(x, graph, mix)
-        ctx.needs_grad = (not x.stop_gradient, not graph.stop_gradient)
-        ctx.has_bias = bias is not None
+        ctx.gemm, ctx.has_bias = gemm, bias is not None
         return y
 
     @staticmethod
     def backward(ctx, dy):
         x, graph, mix = ctx.saved_tensor()
-        dy = dy.contiguous()
+        gemm, e = ctx.gemm, ctx.gemm.size
+        dy = gemm.operand(dy.contiguous())
         n, cin, t, v = x.shape
         k, w = graph.shape[0], graph.shape[2]
         cout, cols = mix.shape
-        dx = paddle.empty_like(x) if ctx.needs_grad[0] else None
-        dgraph = paddle.zeros_like(graph) if ctx.needs_grad[1] else None
-        dmix = paddle.zeros_like(mix)
+        dx = paddle.empty(x.shape, dtype='float32') if ctx.needs_grad[0] else None
+        dgraph = paddle.zeros(graph.shape, dtype='float32') if ctx.needs_grad[1] else None
+        dmix = paddle.zeros(mix.shape, dtype='float32')
         z, dz = _mixed_joints_buffer(graph, cin, t, ctx.has_bias), paddle.empty([k * cin, t * w])
         dsums = paddle.zeros([k, t * w]) if ctx.has_bias and dgraph is not None else None
         rows = cin * t
         for i in range(n):
-            plan = _GraphPlan(x, graph, i)
-            dyi = dy.data_ptr() + _FLOAT * i * cout * t * w
-            plan.mix_joints(z)
-            _gemm(cout, cols, t * w, dyi, t * w, z.data_ptr(), t * w, dmix.data_ptr(), cols, trans_b=True,
-                  beta=1.0)                                                      # dW' += dy z^T
-            _gemm(k * cin, t * w, cout, mix.data_ptr(), cols, dyi, t * w, dz.data_ptr(), t * w, trans_a=True)
+            plan = _GraphPlan(gemm, x, graph, i)
+            dyi = dy.data_ptr() + e * i * cout * t * w
+            zi = plan.mix_joints(z)
+            gemm(cout, cols, t * w, dyi, t * w, zi.data_ptr(), t * w, dmix.data_ptr(), cols, trans_b=True,
+                 beta=1.0)                                                       # dW' += dy z^T
+            gemm(k * cin, t * w, cout, mix.data_ptr(), cols, dyi, t * w, dz.data_ptr(), t * w, trans_a=True)
             if dsums is not None:                                                # d(column sums) += B^T dy
-                _gemm(k, t * w, cout, mix.data_ptr() + _FLOAT * k * cin, cols, dyi, t * w, dsums.data_ptr(),
-                      t * w, trans_a=True, beta=1.0)
+                gemm(k, t * w, cout, mix.data_ptr() + e * k * cin, cols, dyi, t * w, dsums.data_ptr(), t * w,
+                     trans_a=True, beta=1.0)
+            dzi = gemm.operand(dz)
             for s in range(k):
-                dz_s = dz.data_ptr() + _FLOAT * s * rows * w
+                dz_s = dzi.data_ptr() + e * s * rows * w
                 if dgraph is not None:                                           # dG_s += x^T dz_s
-                    _gemm(v, w, rows, plan.x, v, dz_s, w, dgraph.data_ptr() + _FLOAT * s * v * w, w,
-                          trans_a=True, beta=1.0)
+                    gemm(v, w, rows, plan.x, v, dz_s, w, dgraph.data_ptr() + _FLOAT * s * v * w, w,
+                         trans_a=True, beta=1.0)
                 if dx is not None:                                               # dx += dz_s G_s^T
-                    _gemm(rows, v, w, dz_s, w, plan.graph(s), w, dx.data_ptr() + _FLOAT * i * rows * v, v,
-                          trans_b=True, beta=float(s > 0))
+                    gemm(rows, v, w, dz_s, w, plan.graph(s), w, dx.data_ptr() + _FLOAT * i * rows * v, v,
+                         trans_b=True, beta=float(s > 0))
         if dsums is not None:  # every G_s[v, w] adds to column sum w of every frame
             dgraph = dgraph + dsums.reshape([k, t, w]).sum(axis=1, keepdim=True)
         dweight = dmix[:, :k * cin].reshape([cout, k, cin]).transpose([1, 0, 2]).reshape([k * cout, cin, 1, 1])
@@ -230,28 +310,31 @@ class GraphConv(PyLayer):
 
 
 def _mixed_joints_buffer(graph, cin, t, with_bias):
-    """(K*Cin [+ K], T*W) for the joint-mixed input; with a bias, its last K rows hold colsum(G_k) per frame."""
+    """(K*Cin [+ K], T*W) fp32 for the joint-mixed input; with a bias, its last K rows hold colsum(G_k) per
+    frame."""
     k, w = graph.shape[0], graph.shape[2]
-    z = paddle.empty([k * cin + (k if with_bias else 0), t * w], dtype=graph.dtype)
+    z = paddle.empty([k * cin + (k if with_bias else 0), t * w], dtype='float32')
     if with_bias:  # written in place: a concat would copy the whole (uninitialised) buffer
-        _array(z)[k * cin:].reshape(k, t, w)[:] = graph.sum(axis=1, keepdim=True).numpy()
+        _array(z)[k * cin:].reshape(k, t, w)[:] = graph.astype('float32').sum(axis=1, keepdim=True).numpy()
     return z
 
 
 class _GraphPlan:
-    """Pointers for sample i of GraphConv: its (Cin*T, V) input and the (V, W) subsets."""
+    """Pointers for sample i of GraphConv: its (Cin*T, V) input and the (V, W) subsets, operands of `gemm`."""
 
-    def __init__(self, x, graph, i):
+    def __init__(self, gemm, x, graph, i):
+        self.gemm, self.e = gemm, gemm.size
         self.k, self.v, self.w = graph.shape
         self.rows = x.shape[1] * x.shape[2]
-        self.x = x.data_ptr() + _FLOAT * i * self.rows * self.v
+        self.x = x.data_ptr() + self.e * i * self.rows * self.v
         self._graph = graph.data_ptr()
 
     def graph(self, s):
-        return self._graph + _FLOAT * s * self.v * self.w
+        return self._graph + self.e * s * self.v * self.w
 
     def mix_joints(self, z):
-        """z (K*Cin, T*W) = [x G_0; ...; x G_{K-1}], each block (Cin*T, W)."""
+        """z (K*Cin, T*W) = [x G_0; ...; x G_{K-1}], each block (Cin*T, W); returns z as an operand."""
         for s in range(self.k):
-            _gemm(self.rows, self.w, self.v, self.x, self.v, self.graph(s), self.w,
-                  z.data_ptr() + _FLOAT * s * self.rows * self.w, self.w)
+            self.gemm(self.rows, self.w, self.v, self.x, self.v, self.graph(s), self.w,
+                      z.data_ptr() + _FLOAT * s * self.rows * self.w, self.w)
+        return self.gemm.operand(z)
