@@ -376,6 +376,21 @@ def test_predict_bf16_from_the_command_line(spatial_export, tmp_path):
                                'TensorRT, int8')
 
 
+def test_predict_prints_none_of_paddles_notes(spatial_export, tmp_path):
+    """Paddle Inference with oneDNN printed 'ReduceMeanCheckIfOneDNNSupport' on the first run of every batch shape
+    (here 2, then 1): stdout holds our lines only, stderr nothing at all."""
+    folder, logits = spatial_export
+    np.save(tmp_path / 'a.npy', np.stack([np.load(FSD_EXAMPLE)] * 3))
+    for flags in (['--enable_mkldnn'], ['--precision', 'bf16'], []):
+        result = predict(folder, '--backend', 'paddle', '-b', '2', *flags, input_file=tmp_path / 'a.npy')
+        assert result.returncode == 0, result.stderr
+        expected = [] if cpu_has_bf16() or flags[:1] != ['--precision'] else [
+            'warning: asked for CPU bf16 but this CPU has no bf16 instructions (avx512_bf16 or amx_bf16); running on '
+            'CPU fp32 instead']
+        assert result.stderr.splitlines() == expected, flags
+        assert result.stdout.splitlines()[1::3] == [f'\ttop-1 class: {np.argmax(logits)}'] * 3
+
+
 def test_predict_errors_are_one_line(spatial_export, tmp_path):
     folder, _ = spatial_export
     wrong_window = cli('predict.py', '--input_file', FSD_EXAMPLE, '--config', CONFIG, '-o',
@@ -397,7 +412,12 @@ def test_predict_errors_are_one_line(spatial_export, tmp_path):
     np.save(tmp_path / 'empty.npy', np.zeros((3, 100, 25, 1), np.float32))
     assert error_line(predict(folder, input_file=tmp_path / 'empty.npy')) == (
         f"error: {tmp_path / 'empty.npy'}: sample 0 is all zeros (no skeleton in any frame)")
-    assert error_line(predict(folder, '--cpu_threads', '-1')) == 'error: cpu_threads must be at least 1, got -1'
+    assert error_line(predict(folder, '--cpu_threads', '-1')) == ("error: argument --cpu_threads: expected an integer "
+                                                                 ">= 1, got '-1' (predict.py --help lists the options)")
+    (tmp_path / 'text.pdiparams').write_text('not parameters')
+    garbage = predict(folder, '--backend', 'paddle', '--params_file', tmp_path / 'text.pdiparams')
+    assert error_line(garbage).startswith(f"error: {folder / 'STGCN.json'} with {tmp_path / 'text.pdiparams'}: not a "
+                                          f"loadable Paddle inference model (ValueError: ")
     assert error_line(predict(folder, '--output', tmp_path)) == f'error: --output {tmp_path} is a folder; expected a ' \
                                                                 'file name'
 

@@ -9,7 +9,6 @@ python tools/demo_video.py --camera 0 --model inference/X.json [-o live.mp4]
 the annotated frames in a window where there is a display (q quits) and/or writes them with -o; it works on the
 newest frame and drops the ones it cannot keep up with. A file given to --camera is played at its own rate.
 """
-import argparse
 import json
 import os
 import sys
@@ -18,16 +17,17 @@ import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is importe
 
 from paddlevideo.inference import Recognizer
 from paddlevideo.inference.pose import build_pose_estimator
-from paddlevideo.inference.stream import annotate_video, run_live
+from paddlevideo.inference.stream import FOURCC, annotate_video, run_live
 from paddlevideo.inference.timeline import write_timeline
 from paddlevideo.inference.video_io import open_video
-from paddlevideo.utils.cli import run
+from paddlevideo.utils.cli import ArgumentParser, bounded, run
 from paddlevideo.utils.config import get_config
 from paddlevideo.utils.errors import ConfigError
+from paddlevideo.utils.fileio import check_output_file
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('video', nargs='?', help='video file')
     parser.add_argument('--camera', default=None, help='live: a camera index (0), a stream URL, or a file played '
                                                        'at its own rate')
@@ -37,14 +37,38 @@ def parse_args(argv):
     parser.add_argument('--override', action='append', default=[], metavar='KEY=VALUE', help='config override')
     parser.add_argument('-o', '--output', default=None, help='annotated video (.mp4 or .avi)')
     parser.add_argument('--timeline', default=None, help='timeline JSON (+ .csv and .png beside it)')
-    parser.add_argument('--stride', type=int, default=8, help='model frames between window starts (default 8)')
-    parser.add_argument('--enter', type=float, default=0.6, help='an element starts at this score (default 0.6)')
-    parser.add_argument('--leave', type=float, default=0.4, help='and ends below this one (default 0.4)')
-    parser.add_argument('--min-seconds', type=float, default=0.2, help='shorter elements are dropped (default 0.2)')
-    parser.add_argument('--pose-every', type=int, default=1, help='run pose on every n-th frame (default 1)')
-    parser.add_argument('--seconds', type=float, default=None, help='live: stop after this long')
+    parser.add_argument('--stride', type=bounded(int, 1), default=8,
+                        help='model frames between window starts (default 8)')
+    parser.add_argument('--enter', type=bounded(float, 0, 1), default=0.6,
+                        help='an element starts at this score (default 0.6)')
+    parser.add_argument('--leave', type=bounded(float, 0, 1), default=0.4,
+                        help='and ends below this one (default 0.4)')
+    parser.add_argument('--min-seconds', type=bounded(float, 0), default=0.2,
+                        help='shorter elements are dropped (default 0.2)')
+    parser.add_argument('--pose-every', type=bounded(int, 1), default=1,
+                        help='run pose on every n-th frame (default 1)')
+    parser.add_argument('--seconds', type=bounded(float, 0), default=None, help='live: stop after this long')
     parser.add_argument('--no-display', action='store_true', help='live: do not open a window')
     return parser.parse_args(argv)
+
+
+def check_outputs(args):
+    """Raise before any work unless every file this run writes can be written: -o (a kind of video OpenCV
+    writes) and --timeline with the .csv and .png write_timeline puts beside it."""
+    paths = []
+    if args.output:
+        check_output_file(args.output, '-o/--output')
+        if os.path.splitext(args.output)[1].lower() not in FOURCC:
+            raise ConfigError(f'-o/--output {args.output}: cannot write this kind of video; known: '
+                              f'{", ".join(FOURCC)}')
+        paths.append(args.output)
+    if args.timeline:
+        stem = args.timeline[:-5] if args.timeline.endswith('.json') else args.timeline  # as write_timeline names
+        for path in (args.timeline, stem + '.csv', stem + '.png'):
+            check_output_file(path, '--timeline')
+            paths.append(path)
+    if len({os.path.abspath(p) for p in paths}) < len(paths):
+        raise ConfigError(f'-o/--output {args.output} is also a file --timeline {args.timeline} writes')
 
 
 def build_recognizer(args):
@@ -82,6 +106,7 @@ def main(argv=None):
     show = bool(args.camera) and not args.no_display and has_display()
     if args.camera and not show and not args.output:
         raise ConfigError('no display to show live frames on: give -o to write them')
+    check_outputs(args)
     recognizer = build_recognizer(args)
     settings = dict(stride=args.stride, enter=args.enter, leave=args.leave, min_seconds=args.min_seconds)
     with open_video(args.camera or args.video) as video, build_pose_estimator('mediapipe') as estimator:

@@ -3,27 +3,30 @@
 python tools/make_synthetic_data.py --out data/synthetic --train-per-class 60 --test-per-class 20 --seed 0
 writes train_data.npy, train_label.npy, test_data.npy, test_label.npy and class_names.txt into --out.
 """
-import argparse
 import os
-
 
 import numpy as np
 
 from paddlevideo.loader.synthetic import make_synthetic_skating
-from paddlevideo.utils.fileio import atomic_write, write_text
+from paddlevideo.utils.cli import ArgumentParser, bounded, run
+from paddlevideo.utils.fileio import atomic_write, check_output_file, check_output_folder, write_text
+
+FILES = ('train_data.npy', 'train_label.npy', 'test_data.npy', 'test_label.npy', 'class_names.txt')
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--out', default='data/synthetic', help='output folder (created if missing)')
-    parser.add_argument('--train-per-class', type=int, default=60)
-    parser.add_argument('--test-per-class', type=int, default=20)
-    parser.add_argument('--max-frames', type=int, default=150, help='T of the arrays; clips are 40..120 frames')
-    parser.add_argument('--seed', type=int, default=0, help='train uses 2*seed, test 2*seed+1: disjoint clips')
+    parser.add_argument('--train-per-class', type=bounded(int, 1), default=60)
+    parser.add_argument('--test-per-class', type=bounded(int, 1), default=20)
+    parser.add_argument('--max-frames', type=bounded(int, 120), default=150,
+                        help='T of the arrays; clips are 40..120 frames')
+    parser.add_argument('--seed', type=bounded(int, 0), default=0,
+                        help='train uses 2*seed, test 2*seed+1: disjoint clips')
     args = parser.parse_args(argv)
-    if args.seed < 0 or args.train_per_class < 1 or args.test_per_class < 1:
-        parser.error('--seed must be >= 0 and --train-per-class, --test-per-class >= 1')
-    os.makedirs(args.out, exist_ok=True)
+    check_output_folder(args.out, '--out')
+    for name in FILES:
+        check_output_file(os.path.join(args.out, name), '--out')
     sizes = {}
     for split, per_class, seed in (('train', args.train_per_class, 2 * args.seed),
                                    ('test', args.test_per_class, 2 * args.seed + 1)):
@@ -37,5 +40,9 @@ def main(argv=None):
           f'{", ".join(names)}, seed {args.seed}')
 
 
+def cli():
+    run(main)
+
+
 if __name__ == '__main__':
-    main()
+    cli()

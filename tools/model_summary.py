@@ -3,18 +3,16 @@
 python tools/model_summary.py -c configs/recognition/stgcn/stgcn_fsd.yaml [-o KEY=VALUE ...]
 The input is one sample of the shape the model is exported with (INFERENCE / the test pipeline's window).
 """
-import argparse
-
 import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is imported)
 from paddlevideo.inference import input_shape
 from paddlevideo.modeling import build_model
 from paddlevideo.modeling.summary import model_summary
-from paddlevideo.utils.cli import run
+from paddlevideo.utils.cli import ArgumentParser, run
 from paddlevideo.utils.config import get_config
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-c', '--config', required=True, help='YAML config')
     parser.add_argument('-o', '--override', action='append', default=[], metavar='KEY=VALUE')
     args = parser.parse_args(argv)

@@ -12,12 +12,14 @@ whose box overlaps the skater's box of the last frame most (IoU >= 0.3), else th
 folder by the folder's name or the video name in its files.
 """
 import argparse
+import os
 import re
 
 from paddlevideo.inference.openpose import write_openpose_npy
 from paddlevideo.skeleton import NORMS
-from paddlevideo.utils.cli import run
+from paddlevideo.utils.cli import ArgumentParser, run
 from paddlevideo.utils.errors import ConfigError
+from paddlevideo.utils.fileio import check_output_file
 
 
 def frame_size(text):
@@ -28,7 +30,7 @@ def frame_size(text):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n', 2)[2],
+    parser = ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split('\n\n', 2)[2],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('folders', nargs='+', metavar='JSON_DIR', help="one video's OpenPose JSON files")
     parser.add_argument('--frame-size', type=frame_size, required=True, metavar='WxH',
@@ -45,6 +47,11 @@ def main(argv=None):
     args = parse_args(argv)
     if (args.labels is None) != (args.label_out is None):
         raise ConfigError('--labels and --label-out go together (the CSV to read and the .npy to write)')
+    check_output_file(args.output, '-o/--output')
+    if args.label_out is not None:
+        check_output_file(args.label_out, '--label-out')
+        if os.path.abspath(args.label_out) == os.path.abspath(args.output):
+            raise ConfigError(f'--label-out {args.label_out} is also -o/--output: the labels would replace the data')
     shape, labels, seen = write_openpose_npy(args.folders, args.output, *args.frame_size, norm=args.norm,
                                              label_csv=args.labels, label_path=args.label_out)
     labelled = f'; labels -> {args.label_out}' if labels is not None else ''

@@ -10,7 +10,6 @@ model exported without one, and if given must agree with it. Several --model_fil
 model, each with its own contract and input pipeline) are fused as mmaction2 does: the weighted sum of their softmax
 scores (--fuse-weights), reported normalised.
 """
-import argparse
 import glob
 import json
 import os
@@ -23,14 +22,14 @@ from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRE
 from paddlevideo.loader.builder import read_names
 from paddlevideo.loader.dataset import check_samples, check_skeleton_shape, open_npy
 from paddlevideo.metrics.fusion import check_weights, fuse_scores
-from paddlevideo.utils.cli import add_bool_flag, run, str2bool
+from paddlevideo.utils.cli import ArgumentParser, add_bool_flag, bounded, run, str2bool
 from paddlevideo.utils.config import get_config
 from paddlevideo.utils.errors import ConfigError, DataError
 from paddlevideo.utils.fileio import check_output_file, write_text
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('-i', '--input_file', required=True, help='.npy file, folder of .npy files, or glob')
     parser.add_argument('-c', '--config', default=None,
                         help='YAML config the model was exported with (default: the contract exported beside it; '
@@ -39,7 +38,7 @@ def parse_args(argv):
                         help='config override (repeatable)')
     parser.add_argument('--model_file', required=True, nargs='+',
                         help='<name>.json (or legacy .pdmodel), or <name>.onnx; several: their scores are fused')
-    parser.add_argument('--fuse-weights', type=float, nargs='+', default=None,
+    parser.add_argument('--fuse-weights', type=bounded(float, 0), nargs='+', default=None,
                         help='one weight per --model_file (default: all 1); mmaction2: joint : bone = 1 : 1, joint : '
                              'joint-motion : bone : bone-motion = 2 : 1 : 2 : 1')
     parser.add_argument('--params_file', default=None, help='<name>.pdiparams (default: beside the model file)')
@@ -55,9 +54,10 @@ def parse_args(argv):
                              'oneDNN on a CPU with bf16 instructions (faster, logits moved by bf16 rounding: '
                              'docs/benchmarks.md); auto: bf16 where the CPU has it and no --backend is named, fp32 '
                              'otherwise; fp16 / int8 need TensorRT')
-    parser.add_argument('--cpu_threads', type=int, default=None, help='math threads (default: all cores)')
-    parser.add_argument('-b', '--batch_size', type=int, default=1, help='samples per engine run')
-    parser.add_argument('--top_k', type=int, default=1)
+    parser.add_argument('--cpu_threads', type=bounded(int, 1), default=None,
+                        help='math threads (default: all cores)')
+    parser.add_argument('-b', '--batch_size', type=bounded(int, 1), default=1, help='samples per engine run')
+    parser.add_argument('--top_k', type=bounded(int, 1), default=1, help='classes to report (at most the class count)')
     parser.add_argument('--label_map', default=None, help='class names, one per line, in class-id order')
     parser.add_argument('--output', default=None, help='also write the results to this JSON file')
     return parser.parse_args(argv)
@@ -140,8 +140,8 @@ def main(argv=None):
     weights = args.fuse_weights or [1.0] * len(recognizers)
     check_weights(weights, len(recognizers), 'models')
     classes = recognizers[0].num_classes
-    if not 1 <= args.top_k <= classes:
-        raise ConfigError(f'--top_k must be between 1 and {classes} (the number of classes), got {args.top_k}')
+    if args.top_k > classes:
+        raise ConfigError(f'--top_k must be at most {classes} (the number of classes), got {args.top_k}')
     labels = read_names(args.label_map, classes) if args.label_map else recognizers[0].contract['class_names']
     files = input_files(args.input_file)
 

@@ -6,22 +6,21 @@ For every yaw (and --pitch) it writes <out>/yaw<Y>_pitch<P>_data.npy (N, 3, T, 2
 in the 3D file's order. The camera is FS-Jump3D's side view (paddlevideo/loader/pipelines/camera.py) turned by
 yaw degrees about the vertical and tilted pitch degrees down: yaw 0, pitch 0 gives train_data.npy again.
 """
-import argparse
 import os
 
 import numpy as np
 
 from paddlevideo.loader.dataset3d import Skeleton3DDataset
 from paddlevideo.loader.pipelines import fsd_view
-from paddlevideo.utils.cli import run
-from paddlevideo.utils.fileio import atomic_write
+from paddlevideo.utils.cli import ArgumentParser, bounded, run
+from paddlevideo.utils.fileio import atomic_write, check_output_file, check_output_folder
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('joints', help=".npz with 'joints' (N, T, 25, 3) mm at 60 fps, 'lengths', 'labels'")
-    p.add_argument('--yaw', type=float, nargs='+', default=[45.0, 90.0], help='degrees about the vertical')
-    p.add_argument('--pitch', type=float, default=0.0, help='degrees looking down')
+    p.add_argument('--yaw', type=bounded(float), nargs='+', default=[45.0, 90.0], help='degrees about the vertical')
+    p.add_argument('--pitch', type=bounded(float, -90, 90), default=0.0, help='degrees looking down')
     p.add_argument('-o', '--output', default='output/fs_jump3d_views', help='folder for the .npy files')
     return p.parse_args(argv)
 
@@ -41,9 +40,13 @@ def name(value):
 
 def main(argv=None):
     args = parse_args(argv)
+    check_output_folder(args.output, '-o/--output')
+    prefixes = [os.path.join(args.output, f'yaw{name(yaw)}_pitch{name(args.pitch)}') for yaw in args.yaw]
+    for prefix in prefixes:
+        check_output_file(prefix + '_data.npy', '-o/--output')
+        check_output_file(prefix + '_label.npy', '-o/--output')
     dataset = Skeleton3DDataset(args.joints, pipeline=None, joints=25)
-    for yaw in args.yaw:
-        prefix = os.path.join(args.output, f'yaw{name(yaw)}_pitch{name(args.pitch)}')
+    for yaw, prefix in zip(args.yaw, prefixes):
         data = render(dataset, yaw, args.pitch)
         atomic_write(prefix + '_data.npy', lambda f: np.save(f, data))
         atomic_write(prefix + '_label.npy', lambda f: np.save(f, dataset.labels))

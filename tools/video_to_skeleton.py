@@ -6,26 +6,25 @@ Writes 1 x 3 x T x 25 x 1 float32 (x, y, confidence; T = frames read), the layou
 tools/predict.py's input. Prints the frame count, the frame rate and the fraction of frames with a skeleton.
 Needs the optional video dependencies: python -m pip install --no-deps -r requirements-video.txt
 """
-import argparse
-
 from paddlevideo.inference.pose import (build_pose_estimator, frames_with_skeleton, skeleton_from_video,
                                         write_skeleton_npy)
 from paddlevideo.inference.video_io import open_video
 from paddlevideo.skeleton import NORMS
-from paddlevideo.utils.cli import run
-from paddlevideo.utils.errors import ConfigError, DataError
+from paddlevideo.utils.cli import ArgumentParser, bounded, run
+from paddlevideo.utils.errors import DataError
+from paddlevideo.utils.fileio import check_output_file
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('video', help='video file, camera index ("0") or stream URL')
     parser.add_argument('-o', '--output', required=True, help='.npy to write')
     parser.add_argument('--norm', choices=NORMS, default='fsd',
                         help="coordinate normalisation: fsd (default) x/W - 0.5, FSD-10's scale; unit 2x/W - 1, "
                              "as the Penn Action arrays. Use the one the model was trained on (INFERENCE.coords)")
-    parser.add_argument('--every', type=int, default=1, metavar='N',
+    parser.add_argument('--every', type=bounded(int, 1), default=1, metavar='N',
                         help='keep every N-th frame (the output frame rate is fps / N); default 1')
-    parser.add_argument('--max-frames', type=int, default=None, help='stop after this many kept frames')
+    parser.add_argument('--max-frames', type=bounded(int, 1), default=None, help='stop after this many kept frames')
     parser.add_argument('--no-crop', action='store_true',
                         help='do not re-detect a lost skater on a crop around their last position')
     return parser.parse_args(argv)
@@ -33,8 +32,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.every < 1:
-        raise ConfigError(f'--every must be at least 1, got {args.every}')
+    check_output_file(args.output, '-o/--output')
     with open_video(args.video) as video, build_pose_estimator('mediapipe', redetect_crop=not args.no_crop) as pose:
         joints = skeleton_from_video(video, pose, every=args.every, max_frames=args.max_frames)
     seen = frames_with_skeleton(joints)

@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from ..utils.errors import DataError
-from ..utils.fileio import atomic_write
+from ..utils.fileio import atomic_write, check_input_file
 from .pose import NUM_JOINTS, MainSkater, frames_with_skeleton, to_fsd_layout
 
 FRAME_FILE = re.compile(r'^(?P<name>.+)_(?P<frame>\d{12})_keypoints\.json$')
@@ -49,6 +49,8 @@ class OpenPoseJSON:
     frame with nobody or without a file. `name` is the video name the files start with."""
 
     def __init__(self, folder):
+        if os.path.isfile(folder):
+            raise DataError(f'{folder} is a file; expected a folder of OpenPose JSON files')
         if not os.path.isdir(folder):
             raise DataError(f'OpenPose JSON folder not found: {folder}')
         self.folder = folder
@@ -84,24 +86,27 @@ class OpenPoseJSON:
 def read_label_csv(path):
     """{file name: label} from the FSD-10 tooling's CSV: rows `class,file name,frames,label` (no extension needed on
     the file name; frames is not used). A first row whose label is not an integer is taken as a header."""
-    if not os.path.isfile(path):
-        raise DataError(f'label CSV not found: {path}')
+    check_input_file(path, 'label CSV')
+    try:
+        with open(path, newline='', encoding='utf-8') as f:
+            rows = list(csv.reader(f))
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise DataError(f'{path}: not a CSV text file ({e})') from None
     labels = {}
-    with open(path, newline='', encoding='utf-8') as f:
-        for line, row in enumerate(csv.reader(f), 1):
-            if not row or not ''.join(row).strip():
+    for line, row in enumerate(rows, 1):
+        if not row or not ''.join(row).strip():
+            continue
+        if len(row) != 4:
+            raise DataError(f'{path}, line {line}: expected 4 columns (class, file name, frames, label), '
+                            f'found {len(row)}')
+        name, label = row[1].strip(), row[3].strip()
+        if not re.fullmatch(r'-?\d+', label):
+            if line == 1:
                 continue
-            if len(row) != 4:
-                raise DataError(f'{path}, line {line}: expected 4 columns (class, file name, frames, label), '
-                                f'found {len(row)}')
-            name, label = row[1].strip(), row[3].strip()
-            if not re.fullmatch(r'-?\d+', label):
-                if line == 1:
-                    continue
-                raise DataError(f'{path}, line {line}: expected an integer label, found "{label}"')
-            if name in labels:
-                raise DataError(f'{path}, line {line}: file name "{name}" appears twice')
-            labels[name] = int(label)
+            raise DataError(f'{path}, line {line}: expected an integer label, found "{label}"')
+        if name in labels:
+            raise DataError(f'{path}, line {line}: file name "{name}" appears twice')
+        labels[name] = int(label)
     if not labels:
         raise DataError(f'{path}: no label rows in it')
     return labels

@@ -6,19 +6,62 @@ the predictor runs on the CPU in fp32 instead. The default precision is fp32, th
 'auto' asks for the fastest CPU engine measured: oneDNN bf16 on a CPU with bf16 instructions, else ONNX Runtime
 fp32 (default_cpu_engine).
 """
+import ctypes
 import os
 import sys
+import tempfile
+import threading
 
 import numpy as np
 
 from ..utils.errors import CheckpointError, ConfigError, DataError
-from ..utils.logger import native_stdout_to_stderr
+from ..utils.fileio import check_input_file
 from ..utils.runtime import available_cores, cpu_has_bf16, paddle_mkl
 
 BACKENDS = ('paddle', 'onnxruntime')
 PRECISIONS = ('auto', 'fp32', 'fp16', 'int8', 'bf16')
 # oneDNN agrees with dygraph (tests) but is slower for this model on the CPUs measured (benchmarks/infer_speed.py).
 DEFAULT_ENABLE_MKLDNN = False
+# What Paddle Inference 3.3.1 prints that says nothing to our users: the name of the check that picks oneDNN's
+# mean kernel, a bare line on the process's stdout (not glog: GLOG_minloglevel and disable_glog_info do not
+# reach it) for every mean in the program when a oneDNN predictor first runs a batch shape.
+PADDLE_INFERENCE_NOISE = frozenset({'ReduceMeanCheckIfOneDNNSupport'})
+_LIBC = ctypes.CDLL(None)
+
+
+class _NativeStdout:
+    """Inside `with`, what native code writes to fd 1 is held in a temporary file; on leaving, every line but
+    PADDLE_INFERENCE_NOISE goes on to stderr. A tool's stdout then carries only its own output (the benchmarks'
+    JSON line), its stderr only lines that say something. fd 1 is one per process, so the blocks of all
+    predictors take turns."""
+
+    _turn = threading.Lock()
+
+    def __init__(self):
+        self._held = tempfile.TemporaryFile()
+
+    def __enter__(self):
+        self._turn.acquire()
+        sys.stdout.flush()
+        self._saved = os.dup(1)
+        os.dup2(self._held.fileno(), 1)
+
+    def __exit__(self, *exc):
+        try:
+            _LIBC.fflush(None)  # what a library printed through C's buffered stdio
+            os.dup2(self._saved, 1)
+            os.close(self._saved)
+            held = self._held.fileno()
+            size = os.fstat(held).st_size
+            if size:
+                text = os.pread(held, size, 0).decode(errors='replace')
+                os.ftruncate(held, 0)
+                os.lseek(held, 0, os.SEEK_SET)
+                sys.stderr.writelines(line for line in text.splitlines(keepends=True)
+                                      if line.strip() not in PADDLE_INFERENCE_NOISE)
+                sys.stderr.flush()
+        finally:
+            self._turn.release()
 
 
 def resolve_model_file(path):
@@ -126,8 +169,7 @@ class Predictor:
         self.batch_size, self.threads = int(batch_size), int(cpu_threads or available_cores())
         if self.backend == 'paddle':
             self.params_file = params_file or os.path.splitext(self.model_file)[0] + '.pdiparams'
-            if not os.path.isfile(self.params_file):
-                raise CheckpointError(f'params file not found: {self.params_file}')
+            check_input_file(self.params_file, 'params file')
             self.input_name, self.input_shape = _paddle_input(self.model_file)
             self._run = self._paddle_engine(use_gpu, use_tensorrt, enable_mkldnn, precision)
         else:
@@ -190,8 +232,13 @@ class Predictor:
             else:
                 config.disable_mkldnn()
             self.device = ('CPU, oneDNN bf16' if precision == 'bf16' else 'CPU, oneDNN') if enable_mkldnn else 'CPU'
-        with native_stdout_to_stderr():
-            predictor = inference.create_predictor(config)
+        native_stdout = _NativeStdout()
+        try:
+            with native_stdout:
+                predictor = inference.create_predictor(config)
+        except (ValueError, RuntimeError, OSError) as e:  # Paddle's own error types for a foreign or corrupt file
+            raise CheckpointError(f'{self.model_file} with {self.params_file}: not a loadable Paddle inference '
+                                  f'model ({type(e).__name__}: {str(e).strip().splitlines()[0][:200]})') from None
         feed = predictor.get_input_handle(predictor.get_input_names()[0])
         fetch = predictor.get_output_handle(predictor.get_output_names()[0])
         mkl = paddle_mkl()
@@ -200,7 +247,7 @@ class Predictor:
             feed.reshape(batch.shape)
             feed.copy_from_cpu(batch)
             threads = mkl.MKL_Get_Max_Threads() if mkl else None
-            with native_stdout_to_stderr():  # oneDNN kernels print notes when first built
+            with native_stdout:  # oneDNN kernels print notes when first built
                 predictor.run()
             if threads:  # Paddle 3.3.1's run leaves MKL and OpenMP at one thread for the whole process (dygraph too)
                 paddle.base.core.set_num_threads(threads)

@@ -12,6 +12,7 @@ import sys
 import threading
 
 from ..utils.errors import ConfigError, DataError
+from ..utils.fileio import check_input_file
 
 VIDEO_REQUIREMENTS = 'python -m pip install --no-deps -r requirements-video.txt'
 _LIBC = ctypes.CDLL(None)
@@ -67,8 +68,8 @@ class Video:
         self.source = source
         self.name = f'camera {source}' if _is_camera(source) else str(source)
         is_url = isinstance(source, str) and '://' in source
-        if not _is_camera(source) and not is_url and not os.path.isfile(source):
-            raise DataError(f'video not found: {source}')
+        if not _is_camera(source) and not is_url:
+            check_input_file(source, 'video')
         cv2 = import_cv2()
         with native_stderr_silenced():
             self._capture = cv2.VideoCapture(int(source) if _is_camera(source) else str(source))

@@ -1,12 +1,13 @@
 """Late fusion of separately trained streams (joint, bone, joint-motion, bone-motion), as mmaction2 reports
 them: the weighted sum of each stream's softmax scores over the same test samples (its report_accuracy.py
 --apply-softmax), from the dumps `main.py --test --dump` writes (logits and labels, in dataset order)."""
-import os
+import math
+import zipfile
 
 import numpy as np
 
 from ..utils.errors import ConfigError, DataError
-from ..utils.fileio import atomic_write
+from ..utils.fileio import atomic_write, check_input_file
 
 
 def softmax(logits):
@@ -18,8 +19,9 @@ def softmax(logits):
 
 def read_dump(path):
     """(logits (N, K), labels (N,) or None) from a --dump .npz; read without unpickling."""
-    if not os.path.isfile(path):
-        raise DataError(f'score dump not found: {path}')
+    check_input_file(path, 'score dump')
+    if not zipfile.is_zipfile(path):
+        raise DataError(f'{path}: not a .npz archive (main.py --test --dump writes one)')
     try:
         with np.load(path, allow_pickle=False) as f:
             if 'logits' not in f:
@@ -31,6 +33,8 @@ def read_dump(path):
     if logits.ndim != 2 or not np.issubdtype(logits.dtype, np.floating) or not np.isfinite(logits).all():
         raise DataError(f'{path}: expected finite float logits (N, classes), found shape {logits.shape} '
                         f'{logits.dtype}')
+    if not len(logits):
+        raise DataError(f'{path}: no samples (logits of shape {logits.shape})')
     if labels is not None and (labels.shape != (len(logits),) or not np.issubdtype(labels.dtype, np.integer)):
         raise DataError(f'{path}: expected {len(logits)} integer labels, found shape {labels.shape} {labels.dtype}')
     return logits, labels
@@ -60,11 +64,11 @@ def check_same_samples(dumps):
 
 
 def check_weights(weights, count, what='score dumps'):
-    """Raise ConfigError unless there is one non-negative weight per stream, not all zero."""
+    """Raise ConfigError unless there is one finite non-negative weight per stream, not all zero."""
     if len(weights) != count:
         raise ConfigError(f'{len(weights)} weights for {count} {what}: one weight per {what[:-1]}')
-    if min(weights) < 0 or not sum(weights) > 0:
-        raise ConfigError(f'weights {list(weights)}: expected non-negative numbers, not all zero')
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or not sum(weights) > 0:
+        raise ConfigError(f'weights {list(weights)}: expected finite non-negative numbers, not all zero')
 
 
 def fuse_scores(logits_list, weights):

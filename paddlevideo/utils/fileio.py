@@ -1,6 +1,10 @@
-"""Atomic file writes: a reader (or a crash) never sees half a file, and the old file survives a failed write."""
+"""Atomic file writes: a reader (or a crash) never sees half a file, and the old file survives a failed write.
+And the checks every entry point makes of the paths it is given, before any work: a file to read, a file or a
+folder to write."""
 import os
 import tempfile
+
+from .errors import DataError
 
 
 def umask():
@@ -43,15 +47,41 @@ def write_text(path, text):
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def check_output_file(path, what='output'):
-    """Raise DataError now, before any work, if `path` cannot be written as a file: it is a folder, or a file
-    stands where one of its folders should be."""
-    from .errors import DataError
-
+def check_input_file(path, what='input file'):
+    """Raise DataError unless `path` is an existing file (a folder is named as one, not as missing)."""
     if os.path.isdir(path):
+        raise DataError(f'{path} is a folder; expected a {what}')
+    if not os.path.isfile(path):
+        raise DataError(f'{what} not found: {path}')
+
+
+def check_output_file(path, what='output'):
+    """Raise DataError now, before any work, if `path` cannot be written as a file: it is empty or a folder, a
+    file stands where one of its folders should be, or the nearest existing folder above it is not writable
+    (missing folders are created when the file is written)."""
+    if not str(path):
+        raise DataError(f'{what} is empty; expected a file name')
+    if str(path).endswith(os.sep) or os.path.isdir(path):
         raise DataError(f'{what} {path} is a folder; expected a file name')
-    folder = os.path.dirname(os.path.abspath(path))
-    while not os.path.exists(folder):
-        folder = os.path.dirname(folder)
-    if not os.path.isdir(folder):
-        raise DataError(f'{what} {path}: {folder} is a file, not a folder')
+    _check_can_create(os.path.dirname(os.path.abspath(path)), path, what)
+
+
+def check_output_folder(path, what='output folder'):
+    """Raise DataError now, before any work, if `path` cannot be a folder to write files into: it is empty or a
+    file, a file stands where one of the folders above it should be, or it cannot be written (or created)."""
+    if not str(path):
+        raise DataError(f'{what} is empty; expected a folder')
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise DataError(f'{what} {path} is a file; expected a folder')
+    _check_can_create(os.path.abspath(path), path, what)
+
+
+def _check_can_create(folder, path, what):
+    """`folder` exists and is writable, or can be created: its nearest existing ancestor is a writable folder."""
+    existing = folder
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise DataError(f'{what} {path}: {existing} is a file, not a folder')
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise DataError(f'{what} {path}: the folder {existing} is not writable')
