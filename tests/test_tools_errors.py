@@ -192,11 +192,14 @@ def test_bad_score_dumps_are_one_line(tmp_path, capfd):
     np.savez(tmp_path / 'empty.npz', logits=np.zeros((0, 5), np.float32), labels=np.zeros(0, np.int64))
     np.save(tmp_path / 'array.npy', np.ones((4, 5), np.float32))
     (tmp_path / 'text.npz').write_text('logits')
+    np.savez(tmp_path / 'labels.npz', logits=np.zeros((3, 4), np.float32), labels=np.array([0, 1, 9]))
     cases = [([tmp_path / 'empty.npz'], f'{tmp_path / "empty.npz"}: no samples (logits of shape (0, 5))'),
              ([tmp_path / 'array.npy'], f'{tmp_path / "array.npy"}: not a .npz archive (main.py --test --dump '
                                         f'writes one)'),
              ([tmp_path / 'text.npz'], f'{tmp_path / "text.npz"}: not a .npz archive (main.py --test --dump writes '
                                        f'one)'),
+             ([tmp_path / 'labels.npz'], f'{tmp_path / "labels.npz"}: labels must be class ids 0..3 (logits have 4 '
+                                         f'classes), found 0..9'),
              ([tmp_path], f'{tmp_path} is a folder; expected a score dump')]
     for argv, line in cases:
         code, out, err = tool('fuse_scores', argv, capfd)
@@ -221,6 +224,17 @@ def test_a_file_of_another_kind_is_one_line(tmp_path, capfd):
     code, _, err = tool('video_to_skeleton', [tmp_path, '-o', tmp_path / 'o.npy'], capfd)
     assert (code, err) == (2, [f'error: {tmp_path} is a folder; expected a video'])
     assert tree(tmp_path) == ['clip', 'clip/clip_000000000000_keypoints.json', 'labels.csv']
+
+
+def test_a_config_that_is_not_yaml_text_is_one_line(places, capfd):
+    folder, _ = places
+    binary = folder / 'weights.yaml'
+    binary.write_bytes(b'\x80\x04\x95 pickled')
+    code, _, err = tool('model_summary', ['-c', binary], capfd)
+    assert (code, err) == (2, [f"error: {binary}: not valid YAML ('utf-8' codec can't decode byte 0x80 in position 0: "
+                               f"invalid start byte)"])
+    code, _, err = tool('model_summary', ['-c', folder], capfd)
+    assert (code, err) == (2, [f'error: {folder} is a folder; expected a YAML config file'])
 
 
 def test_a_missing_model_is_one_line(tmp_path, capfd):

@@ -37,6 +37,9 @@ def read_dump(path):
         raise DataError(f'{path}: no samples (logits of shape {logits.shape})')
     if labels is not None and (labels.shape != (len(logits),) or not np.issubdtype(labels.dtype, np.integer)):
         raise DataError(f'{path}: expected {len(logits)} integer labels, found shape {labels.shape} {labels.dtype}')
+    if labels is not None and not ((labels >= 0) & (labels < logits.shape[1])).all():
+        raise DataError(f'{path}: labels must be class ids 0..{logits.shape[1] - 1} (logits have {logits.shape[1]} '
+                        f'classes), found {labels.min()}..{labels.max()}')
     return logits, labels
 
 

@@ -162,12 +162,14 @@ def apply_override(cfg, text):
 
 def get_config(path, overrides=()):
     """Read a YAML config, apply overrides, check section keys; returns an AttrDict."""
+    if os.path.isdir(path):
+        raise ConfigError(f'{path} is a folder; expected a YAML config file')
     if not os.path.isfile(path):
         raise ConfigError(f'config file not found: {path}')
-    with open(path) as f:
+    with open(path, encoding='utf-8') as f:
         try:
             cfg = yaml.safe_load(f)
-        except yaml.YAMLError as e:
+        except (yaml.YAMLError, UnicodeDecodeError) as e:
             raise ConfigError(f'{path}: not valid YAML ({str(e).splitlines()[0]})') from None
     if not isinstance(cfg, dict):
         raise ConfigError(f'{path}: expected a mapping at the top level, found {type(cfg).__name__}')
