@@ -114,6 +114,21 @@ def test_two_outputs_on_one_path_are_refused(tmp_path, capfd):
     assert tree(tmp_path) == []
 
 
+def test_an_output_that_is_an_input_of_the_run_is_refused(tmp_path, capfd):
+    """video_to_skeleton clip.mp4 -o clip.mp4 would have replaced the video with its skeleton."""
+    source = tmp_path / 'source.npy'
+    source.write_bytes(b'precious')
+    for name, argv, flag in (('video_to_skeleton', [source, '-o', source], '-o/--output'),
+                             ('predict', ['-i', tmp_path, '--model_file', 'm.json', '--output', source], '--output'),
+                             ('fuse_scores', ['other.npz', source, '--out', source], '--out'),
+                             ('plot_training', [source, '-o', source], '-o/--output'),
+                             ('demo_video', ['v.mp4', '--model', source, '--timeline', source], '--timeline')):
+        code, out, err = tool(name, argv, capfd)
+        assert (code, out, err) == (2, '', [f'error: {flag} {source} is also an input of this run ({source}): writing '
+                                            f'it would destroy it']), name
+        assert source.read_bytes() == b'precious'
+
+
 def test_output_checks(places, monkeypatch):
     folder, file = places
     check_output_file(folder / 'new' / 'deeper' / 'out.npy')       # missing folders are created when written

@@ -55,9 +55,9 @@ def parse_args(argv):
 def check_outputs(args):
     """Raise before any work unless every file this run writes can be written: -o (a kind of video OpenCV
     writes) and --timeline with the .csv and .png write_timeline puts beside it."""
-    paths = []
+    paths, reads = [], [args.video, args.camera, args.model, args.config, args.weights]
     if args.output:
-        check_output_file(args.output, '-o/--output')
+        check_output_file(args.output, '-o/--output', reads)
         if os.path.splitext(args.output)[1].lower() not in FOURCC:
             raise ConfigError(f'-o/--output {args.output}: cannot write this kind of video; known: '
                               f'{", ".join(FOURCC)}')
@@ -65,7 +65,7 @@ def check_outputs(args):
     if args.timeline:
         stem = args.timeline[:-5] if args.timeline.endswith('.json') else args.timeline  # as write_timeline names
         for path in (args.timeline, stem + '.csv', stem + '.png'):
-            check_output_file(path, '--timeline')
+            check_output_file(path, '--timeline', reads)
             paths.append(path)
     if len({os.path.abspath(p) for p in paths}) < len(paths):
         raise ConfigError(f'-o/--output {args.output} is also a file --timeline {args.timeline} writes')

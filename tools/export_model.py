@@ -40,7 +40,8 @@ def main(argv=None):
     cfg = get_config(args.config, args.override)
     name = args.save_name or cfg.model_name
     for suffix in ('.json', '.pdiparams', SUFFIX) + (('.onnx',) if args.onnx else ()):
-        check_output_file(os.path.join(args.output_path, name + suffix), '-o/--output_path')
+        check_output_file(os.path.join(args.output_path, name + suffix), '-o/--output_path',
+                          reads=[args.pretrained_params, args.config])
     for message in PADDLE_EXPORT_NOISE:
         warnings.filterwarnings('ignore', message=message, category=UserWarning)
     paths = export_model(cfg, args.pretrained_params, args.output_path, args.save_name, onnx=args.onnx)

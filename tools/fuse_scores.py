@@ -35,7 +35,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     if args.out:
-        check_output_file(args.out, '--out')
+        check_output_file(args.out, '--out', reads=[*args.dumps, args.class_names])
     if args.confusion:
         check_output_folder(args.confusion, '--confusion')
     weights = args.weights or [1.0] * len(args.dumps)

@@ -47,9 +47,9 @@ def main(argv=None):
     args = parse_args(argv)
     if (args.labels is None) != (args.label_out is None):
         raise ConfigError('--labels and --label-out go together (the CSV to read and the .npy to write)')
-    check_output_file(args.output, '-o/--output')
+    check_output_file(args.output, '-o/--output', reads=[args.labels])
     if args.label_out is not None:
-        check_output_file(args.label_out, '--label-out')
+        check_output_file(args.label_out, '--label-out', reads=[args.labels])
         if os.path.abspath(args.label_out) == os.path.abspath(args.output):
             raise ConfigError(f'--label-out {args.label_out} is also -o/--output: the labels would replace the data')
     shape, labels, seen = write_openpose_npy(args.folders, args.output, *args.frame_size, norm=args.norm,

@@ -17,7 +17,7 @@ def main(argv=None):
     parser.add_argument('-o', '--output', default=None, help='PNG to write (default: train_curves.png beside the log)')
     args = parser.parse_args(argv)
     out = args.output or os.path.join(os.path.dirname(os.path.abspath(args.log)), 'train_curves.png')
-    check_output_file(out, '-o/--output')
+    check_output_file(out, '-o/--output', reads=[args.log])
     curves = parse_log(args.log)
     plot_curves(curves, out, os.path.basename(os.path.dirname(os.path.abspath(args.log))))
     print(f"{out}: {len(curves['epoch'].get('loss', []))} epochs, {len(curves['val'].get('top1', []))} validations")

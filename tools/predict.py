@@ -134,8 +134,10 @@ def load_models(args):
 
 def main(argv=None):
     args = parse_args(argv)
+    files = input_files(args.input_file)
     if args.output:
-        check_output_file(args.output, '--output')
+        check_output_file(args.output, '--output', reads=[*files, *args.model_file, args.params_file, args.config,
+                                                          args.label_map])
     recognizers = load_models(args)
     weights = args.fuse_weights or [1.0] * len(recognizers)
     check_weights(weights, len(recognizers), 'models')
@@ -143,7 +145,6 @@ def main(argv=None):
     if args.top_k > classes:
         raise ConfigError(f'--top_k must be at most {classes} (the number of classes), got {args.top_k}')
     labels = read_names(args.label_map, classes) if args.label_map else recognizers[0].contract['class_names']
-    files = input_files(args.input_file)
 
     def scores(batch):
         """The batch's class probabilities: the models' softmax scores, weighted, summed and normalised."""

@@ -43,8 +43,8 @@ def main(argv=None):
     check_output_folder(args.output, '-o/--output')
     prefixes = [os.path.join(args.output, f'yaw{name(yaw)}_pitch{name(args.pitch)}') for yaw in args.yaw]
     for prefix in prefixes:
-        check_output_file(prefix + '_data.npy', '-o/--output')
-        check_output_file(prefix + '_label.npy', '-o/--output')
+        check_output_file(prefix + '_data.npy', '-o/--output', reads=[args.joints])
+        check_output_file(prefix + '_label.npy', '-o/--output', reads=[args.joints])
     dataset = Skeleton3DDataset(args.joints, pipeline=None, joints=25)
     for yaw, prefix in zip(args.yaw, prefixes):
         data = render(dataset, yaw, args.pitch)

@@ -32,7 +32,7 @@ def parse_args(argv):
 
 def main(argv=None):
     args = parse_args(argv)
-    check_output_file(args.output, '-o/--output')
+    check_output_file(args.output, '-o/--output', reads=[args.video])
     with open_video(args.video) as video, build_pose_estimator('mediapipe', redetect_crop=not args.no_crop) as pose:
         joints = skeleton_from_video(video, pose, every=args.every, max_frames=args.max_frames)
     seen = frames_with_skeleton(joints)

@@ -55,15 +55,21 @@ def check_input_file(path, what='input file'):
         raise DataError(f'{what} not found: {path}')
 
 
-def check_output_file(path, what='output'):
+def check_output_file(path, what='output', reads=()):
     """Raise DataError now, before any work, if `path` cannot be written as a file: it is empty or a folder, a
-    file stands where one of its folders should be, or the nearest existing folder above it is not writable
-    (missing folders are created when the file is written)."""
+    file stands where one of its folders should be, the nearest existing folder above it is not writable
+    (missing folders are created when the file is written), or it is one of the files the run `reads` (which
+    writing it would destroy)."""
     if not str(path):
         raise DataError(f'{what} is empty; expected a file name')
     if str(path).endswith(os.sep) or os.path.isdir(path):
         raise DataError(f'{what} {path} is a folder; expected a file name')
     _check_can_create(os.path.dirname(os.path.abspath(path)), path, what)
+    if os.path.isfile(path):
+        for source in reads:
+            if source and os.path.isfile(source) and os.path.samefile(path, source):
+                raise DataError(f'{what} {path} is also an input of this run ({source}): writing it would destroy '
+                                f'it')
 
 
 def check_output_folder(path, what='output folder'):
