@@ -252,11 +252,17 @@ def test_a_config_that_is_not_yaml_text_is_one_line(places, capfd):
     assert (code, err) == (2, [f'error: {folder} is a folder; expected a YAML config file'])
 
 
-def test_a_missing_model_is_one_line(tmp_path, capfd):
+def test_a_missing_model_or_one_of_another_kind_is_one_line(tmp_path, capfd):
     code, _, err = tool('demo_video', ['v.mp4', '--model', tmp_path / 'none.json', '--timeline', tmp_path / 't.json'],
                         capfd)
     assert (code, err) == (2, [f'error: model file not found: {tmp_path / "none.json"}'])
-    assert tree(tmp_path) == []
+    (tmp_path / 'w.pdparams').write_bytes(b'weights')
+    np.save(tmp_path / 'x.npy', np.ones((3, 10, 25, 1), np.float32))
+    code, _, err = tool('predict', ['-i', tmp_path / 'x.npy', '--model_file', tmp_path / 'w.pdparams'], capfd)
+    assert (code, err) == (2, [f'error: model file {tmp_path / "w.pdparams"}: expected an exported model (.json, '
+                               f'.pdmodel, .onnx), found .pdparams (training weights: tools/export_model.py exports a '
+                               f'model from them)'])
+    assert tree(tmp_path) == ['w.pdparams', 'x.npy']
 
 
 def test_paddle_inference_notes_are_held_back_and_other_lines_pass(capfd):

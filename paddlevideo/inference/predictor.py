@@ -19,6 +19,7 @@ from ..utils.fileio import check_input_file
 from ..utils.runtime import available_cores, cpu_has_bf16, paddle_mkl
 
 BACKENDS = ('paddle', 'onnxruntime')
+MODEL_SUFFIXES = ('.json', '.pdmodel', '.onnx')  # Paddle's program (legacy: .pdmodel), ONNX
 PRECISIONS = ('auto', 'fp32', 'fp16', 'int8', 'bf16')
 # oneDNN agrees with dygraph (tests) but is slower for this model on the CPUs measured (benchmarks/infer_speed.py).
 DEFAULT_ENABLE_MKLDNN = False
@@ -66,9 +67,15 @@ class _NativeStdout:
 
 def resolve_model_file(path):
     """An existing model file; <prefix>.json and the legacy <prefix>.pdmodel stand in for each other."""
+    stem, ext = os.path.splitext(path)
+    if ext not in MODEL_SUFFIXES:
+        hint = ' (training weights: tools/export_model.py exports a model from them)' if ext == '.pdparams' else ''
+        raise CheckpointError(f'model file {path}: expected an exported model ({", ".join(MODEL_SUFFIXES)}), found '
+                              f'{ext or "no suffix"}{hint}')
+    if os.path.isdir(path):
+        raise CheckpointError(f'model file {path} is a folder; expected a file')
     if os.path.isfile(path):
         return path
-    stem, ext = os.path.splitext(path)
     if ext in ('.json', '.pdmodel'):
         other = stem + ('.pdmodel' if ext == '.json' else '.json')
         if os.path.isfile(other):
