@@ -9,7 +9,8 @@ import yaml
 
 from conftest import ROOT, SHARED, need
 from paddlevideo.loader import build_dataset, class_names
-from paddlevideo.loader.dataset3d import Skeleton3DDataset, flight_frames, jump_free_runs
+from paddlevideo.loader.dataset3d import Skeleton3DDataset
+from paddlevideo.skeleton.jumps import clockwise, flight_frames, gliding_foot, jump_free_runs, takeoff_foot
 from paddlevideo.loader.pipelines import BodyNorm, JumpWindow, RandomCamera, apex_frame, fsd_view
 from paddlevideo.loader.pipelines.camera import CENTRE_HEIGHT, FRAME, PX_PER_MM, project, resample
 from paddlevideo.loader.synthetic import make_synthetic_skating
@@ -23,6 +24,17 @@ from paddlevideo.utils.errors import ConfigError, DataError
 FSJ = SHARED / 'data' / 'fs_jump3d'
 CONFIG = os.path.join(ROOT, 'configs/recognition/stgcn/stgcn_fsjump3d.yaml')
 SHIPPED = os.path.join(ROOT, 'pretrained/stgcn_fsjump3d.pdparams')
+
+
+@pytest.fixture(scope='module')
+def fixed_labels(tmp_path_factory):
+    """FS-Jump3D's labels with skater A's Salchow and Toeloop put right, as the config's comment makes them."""
+    from tools.check_jump_labels import main as check_labels
+    need(FSJ)
+    out = tmp_path_factory.mktemp('labels') / 'train_label.npy'
+    check_labels([str(FSJ / 'train_joints3d_60fps.npz'), '--groups', str(FSJ / 'train_skater.npy'), '--swap', '0',
+                  'Salchow', 'Toeloop', '-o', str(out)])
+    return str(out)
 
 
 def skeleton(T=4):
@@ -136,6 +148,56 @@ def test_jump_free_runs_keep_clear_of_every_flight():
     assert jump_free_runs(joints, margin=10, min_frames=90) == [(0, first.min() - 10)]
 
 
+def turning_jump(foot='left', turn=1.0, T=120, apex=80):
+    """(T, 25, 3) mm: hips 300 mm apart turning `turn` x 2 pi over a flight around `apex`, the `foot` ankle on
+    the ice (50 mm) and the other one 300 mm up before it."""
+    joints = skeleton(T)
+    joints[:, 8, 2] = 900.0
+    joints[apex - 10:apex + 10, 8, 2] += 500 * np.sin(np.linspace(0.05, np.pi - 0.05, 20))
+    angle = turn * 2 * np.pi * np.clip((np.arange(T) - apex + 10) / 20, 0, 1)
+    for joint, side in ((12, 1), (9, -1)):                                    # LHip, RHip
+        joints[:, joint, 0] = joints[:, 8, 0] + side * 150 * np.cos(angle)
+        joints[:, joint, 1] = joints[:, 8, 1] + side * 150 * np.sin(angle)
+    glide, free = (14, 11) if foot == 'left' else (11, 14)                    # LAnkle, RAnkle
+    joints[:, glide, 2], joints[:, free, 2] = 50.0, 350.0
+    return joints
+
+
+def test_the_gliding_foot_and_the_turn_of_a_jump():
+    assert gliding_foot(turning_jump('left'))[0] == 'left' and gliding_foot(turning_jump('right'))[0] == 'right'
+    assert gliding_foot(turning_jump('left'))[1] == pytest.approx(300)
+    assert not clockwise(turning_jump(turn=1.5)) and clockwise(turning_jump(turn=-1.5))
+    assert [takeoff_foot(n) for n in ('Axel', 'Toe loop', 'toe-loop', 'Loop', 'Lutz', 'Comb')] == \
+        ['left', 'right', 'right', 'right', 'left', None]
+    assert takeoff_foot('Salchow', clockwise=True) == 'right' and takeoff_foot('Comb', clockwise=True) is None
+
+
+def test_label_check_finds_skater_a_salchow_and_toeloop_exchanged(tmp_path, capsys):
+    """FS-Jump3D as published: skater A's 10 'Salchow' glide into the takeoff on the right foot (a Toeloop's)
+    and its 10 'Toeloop' on the left (a Salchow's), where skaters B and C and every other class of A follow the
+    rules; exchanging the two classes for skater A puts every pair right, changing 20 labels and no other."""
+    from tools.check_jump_labels import main as check_labels
+    need(FSJ)
+    out = tmp_path / 'labels.npy'
+    args = [str(FSJ / 'train_joints3d_60fps.npz'), '--groups', str(FSJ / 'train_skater.npy')]
+    check_labels(args)
+    text = capsys.readouterr().out
+    assert '190 clips, 0 turning clockwise' in text and text.rstrip().endswith(
+        '2 of 18 (group, class) pairs disagree with the takeoff-foot rule: group 0 Salchow (1/10), group 0 Toeloop '
+        '(0/10)')
+    check_labels(args + ['--swap', '0', 'Salchow', 'Toeloop', '-o', str(out)])
+    assert '0 of 18 (group, class) pairs disagree' in capsys.readouterr().out
+    published, fixed = np.load(FSJ / 'train_label.npy'), np.load(out)
+    skater = np.load(FSJ / 'train_skater.npy')
+    changed = np.flatnonzero(published != fixed)
+    assert len(changed) == 20 and (skater[changed] == 0).all() and set(published[changed]) == {4, 5}
+    assert (fixed[changed] == 9 - published[changed]).all()
+    with pytest.raises(ConfigError, match=r'^--swap writes new labels: give -o/--output$'):
+        check_labels(args + ['--swap', '0', 'Salchow', 'Toeloop'])
+    with pytest.raises(ConfigError, match=r"^--swap 0 Salchow Toe: expected a group of \[0, 1, 2\] and two class"):
+        check_labels(args + ['--swap', '0', 'Salchow', 'Toe', '-o', str(out)])
+
+
 def test_background_samples_come_from_jump_free_frames(tmp_path):
     """Clip 0 has two jumps, clip 1 none (all of it is a run), clip 2 is too short: background samples are
     cut from clips 0 and 1 only, `min_frames` long, label 3, a different run each epoch; `indices` (a fold)
@@ -164,8 +226,8 @@ def test_background_samples_come_from_jump_free_frames(tmp_path):
         Skeleton3DDataset(str(tmp_path / 'j.npz'), None, num_classes=4, background={'label': 4})
 
 
-def test_a_background_needs_its_class_named_once(tmp_path):
-    cfg = get_config(CONFIG, [f'output_dir={tmp_path}'])
+def test_a_background_needs_its_class_named_once(tmp_path, fixed_labels):
+    cfg = get_config(CONFIG, [f'output_dir={tmp_path}', f'DATASET.train.label_path={fixed_labels}'])
     assert build_dataset(cfg, 'train').background == 7 == cfg.INFERENCE.background_class
     del cfg.INFERENCE['background_class']
     with pytest.raises(ConfigError, match=r'^DATASET.train.background needs INFERENCE.background_class'):

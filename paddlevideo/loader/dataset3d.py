@@ -6,27 +6,10 @@ import zipfile
 
 import numpy as np
 
+from ..skeleton.jumps import jump_free_runs
 from ..utils.errors import DataError
 from ..utils.registry import COMPONENTS
 from .dataset import SkeletonDataset, load_labels
-
-HIP, UP = 8, 2      # MidHip, world Z
-
-
-def flight_frames(joints, rise=0.5):
-    """(T, V, 3) mm -> bool (T,): frames where the MidHip is above its median height by more than `rise` of the
-    way to its highest point (the jumps: every one of a combination rises well above the skating height)."""
-    height = joints[:, HIP, UP]
-    median = np.median(height)
-    return height > median + rise * (height.max() - median)
-
-
-def jump_free_runs(joints, margin, min_frames):
-    """[(start, stop)] of the runs of at least `min_frames` frames that are more than `margin` frames away from
-    every flight frame: run-in, glide and landing edges, no takeoff, flight or landing."""
-    near = np.convolve(flight_frames(joints).astype(np.int64), np.ones(2 * margin + 1, np.int64), 'same') > 0
-    edges = np.flatnonzero(np.diff(np.concatenate([[1], near.astype(np.int8), [1]])))
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_frames]
 
 
 @COMPONENTS.register('dataset')
@@ -60,6 +43,9 @@ class Skeleton3DDataset(SkeletonDataset):
         if lengths.shape != (len(self.data),) or not np.issubdtype(lengths.dtype, np.integer) or \
                 (len(lengths) and (lengths.min() < 1 or lengths.max() > self.data.shape[1])):
             raise DataError(f'{file_path}: lengths must be {len(self.data)} integers in 1..{self.data.shape[1]}')
+        if not len(self.data) or self.data.dtype.kind not in 'fiu':
+            raise DataError(f'{file_path}: expected at least one clip of real numbers, found {len(self.data)} clips '
+                            f'of {self.data.dtype}')
         if not np.isfinite(self.data).all():
             raise DataError(f'{file_path}: joints contain NaN or Inf')
         self.lengths = lengths.astype(np.int64)
