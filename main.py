@@ -76,6 +76,11 @@ def main(argv=None):
             raise ConfigError('--test needs the weights to test: -w path/to/model.pdparams')
         if launch.under_launch():
             raise ConfigError('--test runs in one process: start it without paddle.distributed.launch')
+        if args.dump:
+            from paddlevideo.utils.fileio import check_output_file
+            test_split = (cfg.get('DATASET') or {}).get('test') or {}
+            check_output_file(args.dump, '--dump', reads=[args.config, args.weights, test_split.get('file_path'),
+                                                          test_split.get('label_path')])
         from paddlevideo.tasks.test import test_model
         test_model(cfg, args.weights, dump=args.dump)
     else:

@@ -339,6 +339,11 @@ def test_class_names_come_from_one_reader(tmp_path):
     assert read_names(str(names), 2) == ['Axel', 'Lutz']
     with pytest.raises(ConfigError, match=r'names\.txt: 2 class names for 3 classes \(one name per line expected\)$'):
         read_names(str(names), 3)
+    (tmp_path / 'binary.txt').write_bytes(b'\xff\xfe\x00A')
+    with pytest.raises(ConfigError, match=r'binary\.txt: not a text file of class names \(not UTF-8\)$'):
+        read_names(str(tmp_path / 'binary.txt'))
+    with pytest.raises(ConfigError, match=r' is a folder; expected a class names file$'):
+        read_names(str(tmp_path))
     base = {'MODEL': {'head': {'num_classes': 2}}}
     assert class_names(_to_attr({**base, 'INFERENCE': {'class_names': str(names)}})) == ['Axel', 'Lutz']
     with pytest.raises(ConfigError, match=r'^INFERENCE.class_names: 3 names for num_classes=2$'):

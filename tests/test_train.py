@@ -161,6 +161,8 @@ def run_main(*args):
     ('nprocs_weights', 'weights file not found: /nope/w.pdparams'),
     ('folder_data', 'is a folder; expected a data .npy file'),
     ('output_is_a_file', 'cfg.yaml/out: Not a directory'),
+    ('dump_is_a_folder', 'is a folder; expected a file name'),       # before the (missing) weights are read
+    ('dump_over_test_data', 'is also an input of this run'),
 ])
 def test_cli_errors_are_one_line(tmp_path, compat, case, message):
     x = np.random.default_rng(0).normal(size=(4, 3, 20, 25, 1)).astype(np.float32)
@@ -175,7 +177,10 @@ def test_cli_errors_are_one_line(tmp_path, compat, case, message):
             'nprocs_data': ['-c', cfg, '-o', 'DATASET.train.file_path=/nope/train.npy', '--nprocs', '2'],
             'nprocs_weights': ['-c', cfg, '-w', '/nope/w.pdparams', '--nprocs', '2'],
             'folder_data': ['-c', cfg, '-o', f'DATASET.train.file_path={tmp_path}'],
-            'output_is_a_file': ['-c', cfg, '-o', f'output_dir={cfg}/out']}[case]
+            'output_is_a_file': ['-c', cfg, '-o', f'output_dir={cfg}/out'],
+            'dump_is_a_folder': ['--test', '-c', cfg, '-w', '/nope/w.pdparams', '--dump', str(tmp_path)],
+            'dump_over_test_data': ['--test', '-c', cfg, '-w', '/nope/w.pdparams', '--dump',
+                                    get_config(cfg).DATASET.test.file_path]}[case]
     result = run_main(*args)
     assert result.returncode == 2, result.stderr
     lines = [ln for ln in result.stderr.splitlines() if ln.startswith('error:')]

@@ -18,7 +18,7 @@ import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is importe
 from paddlevideo.inference import Recognizer
 from paddlevideo.inference.pose import build_pose_estimator
 from paddlevideo.inference.stream import FOURCC, annotate_video, run_live
-from paddlevideo.inference.timeline import write_timeline
+from paddlevideo.inference.timeline import timeline_paths, write_timeline
 from paddlevideo.inference.video_io import open_video
 from paddlevideo.utils.cli import ArgumentParser, bounded, run
 from paddlevideo.utils.config import get_config
@@ -63,8 +63,7 @@ def check_outputs(args):
                               f'{", ".join(FOURCC)}')
         paths.append(args.output)
     if args.timeline:
-        stem = args.timeline[:-5] if args.timeline.endswith('.json') else args.timeline  # as write_timeline names
-        for path in (args.timeline, stem + '.csv', stem + '.png'):
+        for path in timeline_paths(args.timeline):
             check_output_file(path, '--timeline', reads)
             paths.append(path)
     if len({os.path.abspath(p) for p in paths}) < len(paths):

@@ -216,20 +216,26 @@ def timeline(video, fps, frames, class_names, rows):
                           'class_id': int(c), 'score': round(float(score), 4)} for s, e, c, score in rows]}
 
 
+def timeline_paths(path):
+    """The files write_timeline writes for `path`: the JSON, <stem>.csv and <stem>.png."""
+    stem = path[:-5] if path.endswith('.json') else path
+    return [path, stem + '.csv', stem + '.png']
+
+
 def write_timeline(path, data, scores=None, enter=None, leave=None):
     """<path> (JSON), the same rows as CSV beside it (<stem>.csv), and, given the per-frame scores, a picture of
     the timeline (<stem>.png); each written atomically."""
-    stem = path[:-5] if path.endswith('.json') else path
+    _, csv_path, png_path = timeline_paths(path)
     write_text(path, json.dumps(data, indent=1) + '\n')
     text = io.StringIO()
     fields = ['start_frame', 'end_frame', 'start_s', 'end_s', 'label', 'class_id', 'score']
     writer = csv.DictWriter(text, fields, lineterminator='\n')
     writer.writeheader()
     writer.writerows(data['segments'])
-    write_text(stem + '.csv', text.getvalue())
+    write_text(csv_path, text.getvalue())
     if scores is not None:
-        plot_timeline(stem + '.png', data, scores, enter, leave)
-    return [path, stem + '.csv'] + ([stem + '.png'] if scores is not None else [])
+        plot_timeline(png_path, data, scores, enter, leave)
+    return [path, csv_path] + ([png_path] if scores is not None else [])
 
 
 def plot_timeline(path, data, scores, enter=None, leave=None):

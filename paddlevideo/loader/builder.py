@@ -71,10 +71,15 @@ def class_names(cfg):
 
 def read_names(path, count=None):
     """Class names from a text file, one per line (blank lines skipped); with `count`, exactly that many."""
+    if os.path.isdir(path):
+        raise ConfigError(f'{path} is a folder; expected a class names file')
     if not os.path.isfile(path):
         raise ConfigError(f'class names file not found: {path}')
-    with open(path, encoding='utf-8') as f:
-        names = [line.strip() for line in f if line.strip()]
+    try:
+        with open(path, encoding='utf-8') as f:
+            names = [line.strip() for line in f if line.strip()]
+    except UnicodeDecodeError:
+        raise ConfigError(f'{path}: not a text file of class names (not UTF-8)') from None
     if count is not None and len(names) != count:
         raise ConfigError(f'{path}: {len(names)} class names for {count} classes (one name per line expected)')
     return names
