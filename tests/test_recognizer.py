@@ -16,7 +16,7 @@ from conftest import COMPAT, PENN, ROOT, need
 need(COMPAT / 'paddlevideo_stgcn_fsd.pdparams')
 need(PENN / 'test_data.npy')
 
-from paddlevideo.inference import Recognizer, export_model, model_contract, read_contract  # noqa: E402
+from paddlevideo.inference import FusedRecognizer, Recognizer, export_model, model_contract, read_contract  # noqa: E402
 from paddlevideo.inference.contract import contract_path  # noqa: E402
 from paddlevideo.skeleton import denormalize_xy, normalize_xy  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
@@ -105,6 +105,42 @@ def test_joints_the_training_data_never_had_are_zeroed_before_the_model():
     unguarded = Recognizer(model_contract(cfg), None, PENN_CFG)
     assert not np.array_equal(unguarded.prepare(unguarded.sample(with_feet, SIZE), 'clip'),
                               unguarded.prepare(unguarded.sample(clip, SIZE), 'clip'))
+
+
+def stream(name, seen, **changes):
+    """A recognizer of the Penn Action `name` stream config whose network records its input and answers fixed
+    logits: class 2 for the joint stream, class 5 for the bone stream."""
+    cfg = get_config(str(ROOT / 'configs' / 'recognition' / 'stgcn' / f'stgcn_penn_action_{name}.yaml'))
+    contract = {**model_contract(cfg), **changes}
+    logits = np.full(contract['num_classes'], -1.0)
+    logits[{'joint': 2, 'bone': 5}[name]] = 3.0
+
+    def run(batch):
+        seen[name] = batch
+        return np.tile(logits, (len(batch), 1))
+    return Recognizer(contract, run, name)
+
+
+def test_fused_streams_are_the_weighted_mean_of_their_softmax_scores():
+    """Each stream gets its own pipeline's input (joints and bones of the same frames differ), the fused scores
+    are (2 softmax(joint) + 1 softmax(bone)) / 3 by hand; disagreeing windows or classes are refused."""
+    seen = {}
+    fused = FusedRecognizer([stream('joint', seen), stream('bone', seen)], [2, 1])
+    clips = pixel_clips(2)
+    scores = fused.scores(clips, SIZE)
+    one = np.full(15, -1.0)
+    joint, bone = one.copy(), one.copy()
+    joint[2], bone[5] = 3.0, 3.0
+    soft = lambda z: np.exp(z) / np.exp(z).sum()  # noqa: E731
+    np.testing.assert_allclose(scores, np.tile((2 * soft(joint) + soft(bone)) / 3, (2, 1)), atol=1e-12)
+    assert seen['joint'].shape == seen['bone'].shape == (2, 2, 48, 25, 1)       # Penn Action's window: 48
+    assert not np.allclose(seen['joint'], seen['bone'])
+    with pytest.raises(ConfigError, match=r'^bone: window 32, joint has 48: fused models must see the same windows'):
+        FusedRecognizer([stream('joint', seen), stream('bone', seen, window=32)])
+    with pytest.raises(ConfigError, match=r'^bone: 15 classes \[.*\], joint has 15 .*: fused models must name the'):
+        FusedRecognizer([stream('joint', seen), stream('bone', seen, background_class=3)])
+    with pytest.raises(ConfigError, match=r'^1 weights for 2 models'):
+        FusedRecognizer([stream('joint', seen), stream('bone', seen)], [1])
 
 
 def test_a_config_that_disagrees_with_the_contract_is_one_clear_error(exported):

@@ -185,6 +185,18 @@ def test_a_bad_flag_is_one_line(name, argv, line, capfd):
     assert (code, out, err) == (2, '', [f'error: {line} ({name}.py --help lists the options)'])
 
 
+def test_fusion_flags_of_the_video_tool_are_checked_before_any_model_loads(tmp_path, capfd):
+    video = tmp_path / 'v.mp4'
+    video.write_bytes(b'')
+    for argv, line in (
+            (['--model', 'a.json', '--fuse-weights', '1'], '--fuse-weights weighs several --model files against each '
+                                                           'other: give two or more'),
+            (['--model', 'a.json', 'b.json', '-c', 'c.yaml'], '--config describes one model: with several --model '
+                                                               'each brings its own contract')):
+        code, out, err = tool('demo_video', [video, '--timeline', tmp_path / 't.json', *argv], capfd)
+        assert (code, err) == (2, [f'error: {line}']) and not (tmp_path / 't.json').exists()
+
+
 def test_bounded():
     assert bounded(int, 1)('3') == 3 and bounded(float, 0, 1)('0.25') == 0.25 and bounded(float)('-7') == -7.0
     for kind, low, high, text in ((int, 1, None, '0'), (int, None, 5, '6'), (float, None, None, '-inf'),

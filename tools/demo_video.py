@@ -4,6 +4,7 @@ annotated video, or live from a camera or stream.
 python tools/demo_video.py VIDEO -c CONFIG -w WEIGHTS -o out.mp4 --timeline out.json
 python tools/demo_video.py VIDEO --model inference/X.json -o out.mp4 --timeline out.json
 python tools/demo_video.py --camera 0 --model inference/X.json [-o live.mp4]
+python tools/demo_video.py VIDEO --model joint/X.json bone/X.json --fuse-weights 1 1 --timeline out.json (streams)
 
 --timeline writes the JSON, the same rows as CSV beside it and a picture of the timeline (PNG). Live input shows
 the annotated frames in a window where there is a display (q quits) and/or writes them with -o; it works on the
@@ -15,7 +16,7 @@ import sys
 
 import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is imported)
 
-from paddlevideo.inference import Recognizer
+from paddlevideo.inference import FusedRecognizer, Recognizer
 from paddlevideo.inference.pose import build_pose_estimator
 from paddlevideo.inference.stream import FOURCC, annotate_video, run_live
 from paddlevideo.inference.timeline import timeline_paths, write_timeline
@@ -33,7 +34,11 @@ def parse_args(argv):
                                                        'at its own rate')
     parser.add_argument('-c', '--config', default=None, help='YAML config of the model')
     parser.add_argument('-w', '--weights', default=None, help='trained weights (.pdparams), with --config')
-    parser.add_argument('--model', default=None, help='exported model (<name>.json or .onnx) with its contract')
+    parser.add_argument('--model', nargs='+', default=None,
+                        help='exported model (<name>.json or .onnx) with its contract; several (one per stream): '
+                             'their scores are fused')
+    parser.add_argument('--fuse-weights', type=bounded(float, 0), nargs='+', default=None,
+                        help='with several --model: the weight of each one\'s softmax scores (default: equal)')
     parser.add_argument('--override', action='append', default=[], metavar='KEY=VALUE', help='config override')
     parser.add_argument('-o', '--output', default=None, help='annotated video (.mp4 or .avi)')
     parser.add_argument('--timeline', default=None, help='timeline JSON (+ .csv and .png beside it)')
@@ -55,7 +60,7 @@ def parse_args(argv):
 def check_outputs(args):
     """Raise before any work unless every file this run writes can be written: -o (a kind of video OpenCV
     writes) and --timeline with the .csv and .png write_timeline puts beside it."""
-    paths, reads = [], [args.video, args.camera, args.model, args.config, args.weights]
+    paths, reads = [], [args.video, args.camera, *(args.model or []), args.config, args.weights]
     if args.output:
         check_output_file(args.output, '-o/--output', reads)
         if os.path.splitext(args.output)[1].lower() not in FOURCC:
@@ -73,9 +78,15 @@ def check_outputs(args):
 def build_recognizer(args):
     if args.override and not args.config:
         raise ConfigError('--override changes a config: give --config too')
+    if args.fuse_weights and len(args.model or []) < 2:
+        raise ConfigError('--fuse-weights weighs several --model files against each other: give two or more')
+    if args.model and len(args.model) > 1 and args.config:
+        raise ConfigError('--config describes one model: with several --model each brings its own contract')
     cfg = get_config(args.config, args.override) if args.config else None
+    if args.model and len(args.model) > 1:
+        return FusedRecognizer([Recognizer.from_export(m) for m in args.model], args.fuse_weights)
     if args.model:
-        return Recognizer.from_export(args.model, cfg, args.config)
+        return Recognizer.from_export(args.model[0], cfg, args.config)
     if cfg is None or not args.weights:
         raise ConfigError('give --model (an exported model), or --config with --weights')
     return Recognizer.from_config(cfg, args.weights)

@@ -18,6 +18,7 @@ import paddlevideo  # noqa: F401  (sets the CPU runtime before paddle is importe
 import numpy as np
 
 from paddlevideo.inference import Recognizer
+from paddlevideo.inference.recognizer import check_same_classes
 from paddlevideo.inference.predictor import BACKENDS, DEFAULT_ENABLE_MKLDNN, PRECISIONS
 from paddlevideo.loader.builder import read_names
 from paddlevideo.loader.dataset import check_samples, check_skeleton_shape, open_npy
@@ -123,12 +124,7 @@ def load_models(args):
         model_file, cfg, args.config, params_file=args.params_file, backend=args.backend, use_gpu=args.use_gpu,
         use_tensorrt=args.use_tensorrt, enable_mkldnn=args.enable_mkldnn, precision=args.precision,
         cpu_threads=args.cpu_threads, batch_size=args.batch_size) for model_file in args.model_file]
-    first = recognizers[0]
-    for model_file, r in zip(args.model_file[1:], recognizers[1:]):
-        if (r.num_classes, r.contract['class_names']) != (first.num_classes, first.contract['class_names']):
-            raise ConfigError(f'{model_file}: {r.num_classes} classes {r.contract["class_names"]}, '
-                              f'{args.model_file[0]} has {first.num_classes} {first.contract["class_names"]}: '
-                              f'fused models must name the same classes')
+    check_same_classes(recognizers)
     return recognizers
 
 

@@ -7,7 +7,8 @@ a video's skeletons) does not pay Paddle's import.
 import importlib
 
 _HOME = {'input_shape': 'contract', 'model_contract': 'contract', 'read_contract': 'contract',
-         'export_model': 'export', 'Predictor': 'predictor', 'Recognizer': 'recognizer'}
+         'export_model': 'export', 'Predictor': 'predictor', 'Recognizer': 'recognizer',
+         'FusedRecognizer': 'recognizer'}
 __all__ = sorted(_HOME)
 
 

@@ -9,14 +9,10 @@ files) skip the normalisation.
 import numpy as np
 
 from ..loader.pipelines import Compose
+from ..metrics.fusion import check_weights, fuse_scores, softmax
 from ..skeleton import normalize_xy
 from ..utils.errors import CheckpointError, ConfigError, DataError
 from .contract import check_agreement, contract_path, input_shape, model_contract, read_contract
-
-
-def softmax(logits):
-    e = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
 
 
 class Recognizer:
@@ -118,3 +114,46 @@ class Recognizer:
         """N clips of raw frames (each (T, V, 3) in pixels) -> (N, K) class probabilities."""
         batch = np.stack([self.prepare(self.sample(c, size), 'skeleton frames') for c in clips])
         return softmax(self.logits(batch))
+
+
+class FusedRecognizer:
+    """Several recognizers of the same classes (one per stream: joint, bone, their motions) as one, for the video
+    path: each brings its own input pipeline, their softmax scores are summed with `weights` and normalised
+    (mmaction2's score fusion). They must agree on what a window is (frames, frame rate, layout) and on the
+    classes, or the fused scores would mean nothing."""
+
+    def __init__(self, recognizers, weights=None):
+        self.parts = list(recognizers)
+        self.weights = [float(w) for w in (weights or [1.0] * len(self.parts))]
+        check_weights(self.weights, len(self.parts), 'models')
+        check_same_classes(self.parts)
+        first = self.parts[0]
+        for r in self.parts[1:]:
+            for what, mine, theirs in (('window', r.window, first.window), ('fps', r.fps, first.fps),
+                                       ('layout', r.contract['layout'], first.contract['layout'])):
+                if mine != theirs:
+                    raise ConfigError(f'{r.source}: {what} {mine!r}, {first.source} has {theirs!r}: fused models '
+                                      f'must see the same windows')
+        self.contract, self.window, self.fps, self.source = first.contract, first.window, first.fps, first.source
+        self.num_classes, self.class_names, self.background = first.num_classes, first.class_names, first.background
+
+    def warm_up(self, size):
+        for r in self.parts:
+            r.warm_up(size)
+
+    def scores(self, clips, size):
+        logits = [r.logits(np.stack([r.prepare(r.sample(c, size), 'skeleton frames') for c in clips]))
+                  for r in self.parts]
+        return fuse_scores(logits, self.weights) / sum(self.weights)
+
+
+def check_same_classes(recognizers):
+    """ConfigError unless every recognizer names the same classes (and the same background) as the first."""
+    first = recognizers[0]
+    for r in recognizers[1:]:
+        mine = (r.num_classes, r.contract['class_names'], r.background)
+        theirs = (first.num_classes, first.contract['class_names'], first.background)
+        if mine != theirs:
+            raise ConfigError(f'{r.source}: {r.num_classes} classes {r.contract["class_names"]}, {first.source} has '
+                              f'{first.num_classes} {first.contract["class_names"]}: fused models must name the '
+                              f'same classes')
