@@ -18,7 +18,7 @@ need(PENN / 'test_data.npy')
 
 from paddlevideo.inference import FusedRecognizer, Recognizer, export_model, model_contract, read_contract  # noqa: E402
 from paddlevideo.inference.contract import contract_path  # noqa: E402
-from paddlevideo.skeleton import denormalize_xy, normalize_xy  # noqa: E402
+from paddlevideo.skeleton import denormalize_xy, mirror_frames, normalize_xy  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 from paddlevideo.utils.errors import ConfigError  # noqa: E402
 
@@ -141,6 +141,24 @@ def test_fused_streams_are_the_weighted_mean_of_their_softmax_scores():
         FusedRecognizer([stream('joint', seen), stream('bone', seen, background_class=3)])
     with pytest.raises(ConfigError, match=r'^1 weights for 2 models'):
         FusedRecognizer([stream('joint', seen), stream('bone', seen)], [1])
+
+
+def test_a_mirrored_skater_by_hand():
+    """--mirror: x -> W - x for the joints seen, left and right exchanged (RAnkle 11, LAnkle 14), missing joints
+    stay 0; the recognizer mirrors before normalising, every stream of a fused one alike."""
+    frames = np.zeros((1, 25, 3), np.float32)
+    frames[0, 11], frames[0, 14], frames[0, 8] = (300, 200, .8), (100, 210, .9), (200, 150, 1)
+    mirrored = mirror_frames(frames, 340, 'fsd10')
+    assert mirrored[0, 14].tolist() == pytest.approx([40, 200, .8]) and mirrored[0, 11].tolist() == pytest.approx(
+        [240, 210, .9])
+    assert mirrored[0, 8].tolist() == [140, 150, 1] and not mirrored[0, 0].any()
+    seen = {}
+    fused = FusedRecognizer([stream('joint', seen), stream('bone', seen)])
+    clip = pixel_clips(1)[0]
+    fused.mirror = True
+    assert fused.parts[1].mirror
+    np.testing.assert_array_equal(fused.parts[0].sample(clip, SIZE),
+                                  Recognizer(fused.contract, None, 'x').sample(mirror_frames(clip, 340, 'fsd10'), SIZE))
 
 
 def test_a_config_that_disagrees_with_the_contract_is_one_clear_error(exported):

@@ -52,6 +52,9 @@ def parse_args(argv):
                         help='shorter elements are dropped (default 0.2)')
     parser.add_argument('--pose-every', type=bounded(int, 1), default=1,
                         help='run pose on every n-th frame (default 1)')
+    parser.add_argument('--mirror', action='store_true',
+                        help='mirror the skeleton before recognition: a clockwise skater for a model of '
+                             'counter-clockwise ones (the jump model); the drawing is not mirrored')
     parser.add_argument('--seconds', type=bounded(float, 0), default=None, help='live: stop after this long')
     parser.add_argument('--no-display', action='store_true', help='live: do not open a window')
     return parser.parse_args(argv)
@@ -118,6 +121,7 @@ def main(argv=None):
         raise ConfigError('no display to show live frames on: give -o to write them')
     check_outputs(args)
     recognizer = build_recognizer(args)
+    recognizer.mirror = args.mirror
     settings = dict(stride=args.stride, enter=args.enter, leave=args.leave, min_seconds=args.min_seconds)
     with open_video(args.camera or args.video) as video, build_pose_estimator('mediapipe') as estimator:
         if args.camera:

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..loader.pipelines import Compose
 from ..metrics.fusion import check_weights, fuse_scores, softmax
-from ..skeleton import normalize_xy
+from ..skeleton import mirror_frames, normalize_xy
 from ..utils.errors import CheckpointError, ConfigError, DataError
 from .contract import check_agreement, contract_path, input_shape, model_contract, read_contract
 
@@ -28,6 +28,7 @@ class Recognizer:
         self.num_classes = int(contract['num_classes'])
         self.class_names = contract['class_names'] or [f'class {i}' for i in range(self.num_classes)]
         self.background = contract['background_class']
+        self.mirror = False     # True: frames are mirrored first (a clockwise skater for a counter-clockwise model)
         self._rng = np.random.default_rng(0)   # a test pipeline is deterministic; transforms still take an rng
 
     @classmethod
@@ -88,12 +89,14 @@ class Recognizer:
 
     def sample(self, frames, size):
         """(T, V, 3) frames, x, y in pixels, of a (W, H) video -> one raw sample (3, T, V, M) in the model's
-        coordinates (the first person; further persons of the model stay zero)."""
+        coordinates (the first person; further persons of the model stay zero), mirrored first if `mirror`."""
         frames = np.asarray(frames, dtype=np.float32)
         V, M = self.contract['joints'], self.contract['persons']
         if frames.ndim != 3 or frames.shape[1:] != (V, 3):
             raise DataError(f'skeleton frames: expected (T, {V}, 3) x, y in pixels and a confidence, '
                             f'found {frames.shape}')
+        if self.mirror:
+            frames = mirror_frames(frames, size[0], self.contract['layout'])
         out = np.zeros((3, len(frames), V, M), dtype=np.float32)
         out[..., 0] = normalize_xy(frames, size[0], size[1], self.coords).transpose(2, 0, 1)
         return out
@@ -136,6 +139,15 @@ class FusedRecognizer:
                                       f'must see the same windows')
         self.contract, self.window, self.fps, self.source = first.contract, first.window, first.fps, first.source
         self.num_classes, self.class_names, self.background = first.num_classes, first.class_names, first.background
+
+    @property
+    def mirror(self):
+        return self.parts[0].mirror
+
+    @mirror.setter
+    def mirror(self, value):
+        for r in self.parts:
+            r.mirror = value
 
     def warm_up(self, size):
         for r in self.parts:

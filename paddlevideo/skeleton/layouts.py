@@ -48,6 +48,23 @@ JOINT_NAMES = {
 JOINT_NAMES['coco_keypoint'] = JOINT_NAMES['coco']
 
 
+def flip_permutation(layout):
+    """Joint order of the mirrored skeleton: each left joint takes its right partner's place and back."""
+    perm = np.arange(layout_spec(layout)['num_node'])
+    for a, b in FLIP_PAIRS[layout]:
+        perm[a], perm[b] = b, a
+    return perm
+
+
+def mirror_frames(frames, width, layout):
+    """(T, V, 3) x, y in pixels and a confidence -> the same frames seen in a mirror: x -> width - x for the
+    joints that were seen (a missing joint stays 0), left and right joints exchanged. A clockwise skater's
+    jumps mirrored are a counter-clockwise skater's."""
+    out = np.array(frames, dtype=np.float32)[:, flip_permutation(layout)]
+    out[..., 0] = np.where(out[..., 2] > 0, width - out[..., 0], 0)
+    return out
+
+
 def layout_spec(layout):
     if layout not in LAYOUTS:
         raise ConfigError(f"unknown skeleton layout '{layout}'; known: {', '.join(LAYOUTS)}")

@@ -14,7 +14,7 @@ import numpy as np
 from ...utils.config import number
 from ...utils.errors import ConfigError
 from ...utils.registry import COMPONENTS
-from ...skeleton import FLIP_PAIRS, bone_parents, layout_spec
+from ...skeleton import bone_parents, flip_permutation, layout_spec
 
 
 def valid_length(data):
@@ -153,9 +153,7 @@ class RandomFlip:
 
     def __init__(self, prob=0.5, layout='fsd10'):
         self.prob = number('RandomFlip.prob', prob, low=0, high=1)
-        self.perm = np.arange(layout_spec(layout)['num_node'])
-        for a, b in FLIP_PAIRS[layout]:
-            self.perm[a], self.perm[b] = b, a
+        self.perm = flip_permutation(layout)
 
     def __call__(self, data, rng):
         if rng.uniform() >= self.prob:
