@@ -45,6 +45,17 @@ def test_windows_average_over_the_frames_they_cover_and_the_last_one_ends_on_the
     np.testing.assert_allclose(got, want, atol=1e-6)
 
 
+def test_a_window_speaks_for_its_middle_with_centre():
+    """The windows of the case above with centre 0.5 (the middle 2 of 4 frames): [0, 3] speaks for 1-2, [2, 5]
+    for 3-4, [3, 6] for 4-5; frames 0 and 6, in no middle, keep the mean of all windows covering them."""
+    scorer = Scorer({0: E[0], 2: E[1], 3: E[2]})
+    got = frame_scores(frames(7), scorer, window=4, stride=2, num_classes=3, video_fps=30, centre=0.5)
+    want = [[1, 0, 0], [1, 0, 0], [1, 0, 0], [0, 1, 0], [0, .5, .5], [0, 0, 1], [0, 0, 1]]
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    with pytest.raises(ConfigError, match=r'^centre: expected a fraction of the window in \(0, 1\], got 0$'):
+        SlidingScores(scorer, 4, 2, 3, video_fps=30, centre=0)
+
+
 def test_a_frame_is_final_once_no_later_window_can_cover_it():
     """Frame t is returned when frame t + window arrives (the buffer holds window + 1 frames), the rest at the end."""
     scorer = Scorer({0: E[0], 2: E[1], 3: E[2]})

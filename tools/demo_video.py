@@ -48,6 +48,9 @@ def parse_args(argv):
                         help='an element starts at this score (default 0.6)')
     parser.add_argument('--leave', type=bounded(float, 0, 1), default=0.4,
                         help='and ends below this one (default 0.4)')
+    parser.add_argument('--centre', type=bounded(float, 0.05, 1), default=0.5,
+                        help="a frame's scores: the mean over the windows whose middle CENTRE of frames covers it "
+                             '(default 0.5: a window speaks for its middle; 1: every window covering the frame)')
     parser.add_argument('--min-seconds', type=bounded(float, 0), default=0.2,
                         help='shorter elements are dropped (default 0.2)')
     parser.add_argument('--pose-every', type=bounded(int, 1), default=1,
@@ -122,7 +125,8 @@ def main(argv=None):
     check_outputs(args)
     recognizer = build_recognizer(args)
     recognizer.mirror = args.mirror
-    settings = dict(stride=args.stride, enter=args.enter, leave=args.leave, min_seconds=args.min_seconds)
+    settings = dict(stride=args.stride, enter=args.enter, leave=args.leave, min_seconds=args.min_seconds,
+                    centre=args.centre)
     with open_video(args.camera or args.video) as video, build_pose_estimator('mediapipe') as estimator:
         if args.camera:
             stats = run_live(video, estimator, recognizer, show=show, out_path=args.output,

@@ -122,13 +122,13 @@ def check_source(recognizer, video):
 
 
 def annotate_video(video, estimator, recognizer, out_path=None, stride=8, enter=0.6, leave=0.4, min_seconds=0.2,
-                   pose_every=1, threaded=True):
+                   pose_every=1, threaded=True, centre=1.0):
     """Recognise the elements of an opened video; optionally write it annotated to `out_path` (same fps and
     size). Returns (timeline dict, (T, K) per-frame scores). Nobody seen in any frame is a DataError."""
     check_source(recognizer, video)
     fps, size = video.fps, video.size
     sliding = SlidingScores(lambda clips: recognizer.scores(clips, size), recognizer.window, stride,
-                            recognizer.num_classes, fps, recognizer.fps)
+                            recognizer.num_classes, fps, recognizer.fps, centre=centre)
     segmenter = Segmenter(enter, leave, round(min_seconds * fps), recognizer.background)
     names, layout = recognizer.class_names, recognizer.contract['layout']
     buffer, scores, seen = deque(), [], [False]
@@ -218,9 +218,10 @@ class LiveRecognition:
     the newest window's scores, never waiting for the network (a window can take longer than a frame); windows
     that fall due while one runs are skipped but for the newest (SlidingScores.skip_stale)."""
 
-    def __init__(self, recognizer, size, stride, fps, enter, leave, min_frames):
+    def __init__(self, recognizer, size, stride, fps, enter, leave, min_frames, centre=1.0):
         self.sliding = SlidingScores(lambda clips: recognizer.scores(clips, size), recognizer.window, stride,
-                                     recognizer.num_classes, fps, recognizer.fps or fps, skip_stale=True)
+                                     recognizer.num_classes, fps, recognizer.fps or fps, skip_stale=True,
+                                     centre=centre)
         self.segmenter = Segmenter(enter, leave, min_frames, recognizer.background)
         self.inbox, self.lock, self.error = queue.Queue(), threading.Lock(), None
         self.thread = threading.Thread(target=self._run, daemon=True)
@@ -262,7 +263,7 @@ class LiveRecognition:
 
 
 def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, enter=0.6, leave=0.4,
-             min_seconds=0.2, realtime=False, max_seconds=None, report=None, report_every=2.0):
+             min_seconds=0.2, realtime=False, max_seconds=None, report=None, report_every=2.0, centre=1.0):
     """Follow a camera, stream or (with `realtime`) a file played at its rate: pose and drawing on the newest
     frame (older ones are dropped), recognition beside them on its own thread (LiveRecognition); shown in a
     window and/or written to `out_path`. The current element is the newest window's best class (at least
@@ -277,7 +278,7 @@ def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, 
     recognizer.warm_up(size)
     estimator(np.zeros((size[1], size[0], 3), np.uint8))   # loads the pose model before the clock starts
     writer = AtomicVideoWriter(out_path, fps, size) if out_path else None
-    live = LiveRecognition(recognizer, size, stride, fps, enter, leave, round(min_seconds * fps))
+    live = LiveRecognition(recognizer, size, stride, fps, enter, leave, round(min_seconds * fps), centre)
     source = LatestFrame(video, realtime)
     latencies, work, t0, last_report, drawn = [], [], None, time.monotonic(), None
 

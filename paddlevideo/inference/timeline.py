@@ -29,12 +29,19 @@ class SlidingScores:
     the latest video frame at or before its time) and each video frame reads the model frame at its time.
     A frame's scores are final once no later window can cover it: `window` model frames later, or at the end.
     `latest` holds the most recent window's scores (what live display shows as the current element).
+    `centre` < 1 localises: a frame takes the mean over the windows whose middle `centre` of frames covers it
+    (a window speaks for its middle, where a model trained on centred actions sees them), and over all windows
+    covering it only where no middle does (the first and last frames of a video).
     """
 
-    def __init__(self, score_windows, window, stride, num_classes, video_fps, model_fps=None, skip_stale=False):
+    def __init__(self, score_windows, window, stride, num_classes, video_fps, model_fps=None, skip_stale=False,
+                 centre=1.0):
         window, stride = int(window), int(stride)
         if not 1 <= stride <= window:
             raise ConfigError(f'stride must be between 1 and the window ({window} frames), got {stride}')
+        if not 0 < centre <= 1:
+            raise ConfigError(f'centre: expected a fraction of the window in (0, 1], got {centre}')
+        self.middle = (window - max(int(round(centre * window)), 1)) // 2   # frames left out at each end
         if not video_fps or video_fps <= 0:
             raise ConfigError(f'the video frame rate must be positive, got {video_fps}')
         self.score_windows, self.window, self.stride, self.num_classes = score_windows, window, stride, num_classes
@@ -42,7 +49,7 @@ class SlidingScores:
         self.ratio = float(model_fps or video_fps) / self.video_fps   # model frames per video frame
         self.skip_stale, self.due, self.skipped, self.scored = skip_stale, None, 0, 0
         self.frames = deque(maxlen=window + stride)   # the newest model frames: every window that can still run
-        self.sums, self.counts = {}, {}      # model frame -> summed window scores, number of windows
+        self.sums, self.counts = {}, {}      # model frame -> [all windows, middles]: summed scores, number
         self.pending = deque()               # video frames not final yet: (video index, model index)
         self.n_model = self.n_video = 0
         self.held = None                     # the last video frame's joints (sample and hold)
@@ -92,7 +99,7 @@ class SlidingScores:
         while self.n_model <= at:
             i = self.n_model
             self.frames.append(np.asarray(joints, dtype=np.float32))
-            self.sums[i], self.counts[i] = np.zeros(self.num_classes, np.float64), 0
+            self.sums[i], self.counts[i] = np.zeros((2, self.num_classes), np.float64), np.zeros(2, np.int64)
             self.n_model += 1
             start = i + 1 - self.window
             if start >= 0 and start % self.stride == 0:
@@ -108,15 +115,20 @@ class SlidingScores:
         scores = (np.asarray(self.score_windows([clip]), dtype=np.float64)[0] if clip[..., 2].any()
                   else np.zeros(self.num_classes))
         for i in range(start, end):
-            self.sums[i] += scores
-            self.counts[i] += 1
+            middle = start + self.middle <= i < end - self.middle
+            self.sums[i][0] += scores
+            self.counts[i][0] += 1
+            if middle:
+                self.sums[i][1] += scores
+                self.counts[i][1] += 1
         self.latest, self.scored = scores, self.scored + 1
 
     def _final(self, last_final):
         out = []
         while self.pending and self.pending[0][1] <= last_final:
             j, m = self.pending.popleft()
-            out.append((j, (self.sums[m] / max(self.counts[m], 1)).astype(np.float32)))
+            k = int(self.counts[m][1] > 0)          # the middles' mean where there is one
+            out.append((j, (self.sums[m][k] / max(self.counts[m][k], 1)).astype(np.float32)))
         # a later window starts after n_model - window - stride; a waiting video frame may read an earlier one
         keep = self.n_model - self.window - self.stride
         keep = min(keep, self.pending[0][1]) if self.pending else keep
@@ -188,9 +200,9 @@ class Segmenter:
         return [[s, e, c, total / (e - s + 1)] for s, e, c, total, _ in self.rows]
 
 
-def frame_scores(frames, score_windows, window, stride, num_classes, video_fps, model_fps=None):
+def frame_scores(frames, score_windows, window, stride, num_classes, video_fps, model_fps=None, centre=1.0):
     """(T, V, 3) frames of a whole video -> (T, K) per-frame scores (SlidingScores fed to the end)."""
-    sliding = SlidingScores(score_windows, window, stride, num_classes, video_fps, model_fps)
+    sliding = SlidingScores(score_windows, window, stride, num_classes, video_fps, model_fps, centre=centre)
     out = np.zeros((len(frames), num_classes), np.float32)
     for joints in frames:
         for j, scores in sliding.push(joints):
