@@ -97,9 +97,9 @@ def cpu_flags():
 
 def amp_on_cpu():
     """(bf16, line) for ``--amp`` on the CPU: whether the training step runs under bf16_autocast, and one line
-    saying what --amp does here. bf16 only with AMX: with avx512_bf16 alone (an Intel Xeon, 2026-12-02) a
-    training step's GEMMs replayed in bf16 took longer than in fp32 before their operands' casts
-    (benchmarks/gemm_speed.py, docs/benchmarks.md)."""
+    saying what --amp does here. bf16 only with AMX, which oneDNN's bf16 GEMM uses where the CPU has it: with
+    AVX512_BF16 alone (an Intel Xeon, 2026-12-02) a training step's GEMMs took 1.9x as long in bf16 as in fp32
+    before their operands' conversion, and a bf16 step ran at 0.40-0.56x fp32 (docs/benchmarks.md)."""
     flags = cpu_flags()
     said = '--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32 (bfloat16 included, measured)'
     if SGEMM is None or BF16_GEMM is None:
