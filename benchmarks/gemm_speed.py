@@ -68,11 +68,9 @@ def replay(gemm, calls, repeat):
         sizes['a'] = max(sizes['a'], (k if trans_a else m) * lda)
         sizes['b'] = max(sizes['b'], (n if trans_b else k) * ldb)
         sizes['c'] = max(sizes['c'], m * ldc)
-    dtype = np.uint16 if gemm.size == 2 else np.float32
     rng = np.random.default_rng(0)
     a, b = (rng.integers(0x3c00, 0x3f80, sizes[x]).astype(np.uint16) if gemm.size == 2  # bf16 values in [0.008, 1)
             else rng.random(sizes[x], dtype=np.float32) for x in 'ab')
-    assert a.dtype == b.dtype == dtype
     c = np.zeros(sizes['c'], np.float32)
     pa, pb, pc = a.ctypes.data, b.ctypes.data, c.ctypes.data
     totals, per_kernel = [], []
