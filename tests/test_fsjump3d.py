@@ -224,6 +224,8 @@ def test_background_samples_come_from_jump_free_frames(tmp_path):
     assert {j for j, _, _ in fold.runs} == {1} and len(fold) == 3
     with pytest.raises(DataError, match=r"j.npz: background expects \{label: 0..3, fraction, margin, min_frames\}"):
         Skeleton3DDataset(str(tmp_path / 'j.npz'), None, num_classes=4, background={'label': 4})
+    with pytest.raises(ConfigError, match=r"^background.fraction: expected a number >= 0, got 'half'"):
+        Skeleton3DDataset(str(tmp_path / 'j.npz'), None, num_classes=4, background={'label': 3, 'fraction': 'half'})
 
 
 def test_a_background_needs_its_class_named_once(tmp_path, fixed_labels):

@@ -7,6 +7,7 @@ import zipfile
 import numpy as np
 
 from ..skeleton.jumps import jump_free_runs
+from ..utils.config import number
 from ..utils.errors import DataError
 from ..utils.registry import COMPONENTS
 from .dataset import SkeletonDataset, load_labels
@@ -71,13 +72,15 @@ class Skeleton3DDataset(SkeletonDataset):
         if unknown or not isinstance(label, int) or (num_classes is not None and not 0 <= label < num_classes):
             raise DataError(f'{self.file_path}: background expects {{label: 0..{(num_classes or 1) - 1}, fraction, '
                             f'margin, min_frames}}, found {cfg}')
-        margin, min_frames = int(cfg.get('margin', 24)), int(cfg.get('min_frames', 110))
+        margin = number('background.margin', cfg.get('margin', 24), int, low=0)
+        min_frames = number('background.min_frames', cfg.get('min_frames', 110), int, low=1)
+        fraction = number('background.fraction', cfg.get('fraction', 1.0), low=0)
         self.background = label
         self.runs = [(int(j), a, b) for j in self.indices
                      for a, b in jump_free_runs(self.data[j, :self.lengths[j]], margin, min_frames)]
         self.min_frames = min_frames
         clips = len({j for j, _, _ in self.runs})
-        self.background_count = int(round(float(cfg.get('fraction', 1.0)) * clips))
+        self.background_count = int(round(fraction * clips))
 
     def __len__(self):
         return len(self.indices) + self.background_count
