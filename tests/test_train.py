@@ -14,6 +14,7 @@ from paddlevideo.loader import build_dataset, build_loader
 from paddlevideo.loader.builder import EpochBatchSampler, collate
 from paddlevideo.metrics.curves import parse_log
 from paddlevideo.modeling import build_model
+from paddlevideo.modeling.backbones import cpu_gemm
 from paddlevideo.solver import build_optimizer
 from paddlevideo.tasks.test import test_model as run_test
 from paddlevideo.tasks.train import eval_logits, last_complete_epoch, stratified_holdout, train_model
@@ -188,9 +189,11 @@ def test_cli_errors_are_one_line(tmp_path, compat, case, message):
     assert 'Traceback' not in result.stderr
 
 
-def test_amp_on_cpu_says_it_trains_in_float32(penn, tmp_path):
+def test_amp_on_cpu_says_what_it_does(penn, tmp_path):
     """Paddle 3.3.1's autocast changes nothing on the CPU (bfloat16 included): --amp says so instead of
-    pretending. If a Paddle release starts casting there, the first assertion fails: time to enable it."""
+    pretending, and then what it runs on this CPU (cpu_gemm.amp_on_cpu: bf16 GEMMs with AMX, else float32;
+    tests/test_cpu_gemm.py fakes each kind of CPU). If a Paddle release starts casting there, the first assertion
+    fails: time to use it."""
     x = paddle.randn([2, 4])
     with paddle.amp.auto_cast(enable=True, dtype='bfloat16'):
         assert paddle.matmul(x, x.t()).dtype == paddle.float32
@@ -198,7 +201,8 @@ def test_amp_on_cpu_says_it_trains_in_float32(penn, tmp_path):
                                   epochs=1, batch=8))
     train_model(cfg, amp=True)
     log = open(os.path.join(cfg.output_dir, 'train.log')).read()
-    assert '--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32' in log
+    said = cpu_gemm.amp_on_cpu()[1]
+    assert said in log and said.startswith('--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32')
 
 
 def test_data_parallel_steps_on_the_averaged_gradient(penn, tmp_path):
