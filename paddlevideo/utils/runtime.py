@@ -37,9 +37,14 @@ def _cpuinfo(field):
     return ''
 
 
+def cpu_flags():
+    """The CPU's feature flags (/proc/cpuinfo)."""
+    return set(_cpuinfo('flags').split())
+
+
 def cpu_has_bf16():
     """Whether the CPU has bf16 dot products (AVX512_BF16 or AMX), which oneDNN's bf16 kernels need to be fast."""
-    return bool({'avx512_bf16', 'amx_bf16'} & set(_cpuinfo('flags').split()))
+    return bool({'avx512_bf16', 'amx_bf16'} & cpu_flags())
 
 
 def available_cores():
@@ -50,15 +55,20 @@ def available_cores():
         return os.cpu_count() or 1
 
 
-def paddle_mkl():
-    """ctypes handle of the MKL that Paddle's CPU wheel bundles and calls itself (libs/libmklml_intel.so), or None
-    where there is none. Imports paddle, so call it after configure_cpu_environment."""
+def paddle_library(name):
+    """ctypes handle of a library Paddle's CPU wheel bundles and calls itself (paddle/libs/<name>: the same code and
+    threads), or None where there is none. Imports paddle, so call it after configure_cpu_environment."""
     import paddle
 
     try:
-        return ctypes.CDLL(os.path.join(os.path.dirname(paddle.__file__), 'libs', 'libmklml_intel.so'))
+        return ctypes.CDLL(os.path.join(os.path.dirname(paddle.__file__), 'libs', name))
     except OSError:
         return None
+
+
+def paddle_mkl():
+    """The MKL of Paddle's CPU wheel (libmklml_intel.so), or None."""
+    return paddle_library('libmklml_intel.so')
 
 
 # What importing Paddle 3.3.1 prints that says nothing to our users: a note that its C++ extension builder found

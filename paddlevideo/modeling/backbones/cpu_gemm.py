@@ -18,13 +18,13 @@ accumulation and output stay fp32, as PyTorch's CPU autocast runs convolutions a
 """
 import contextlib
 import ctypes
-import os
 
 import numpy as np
 import paddle
 from paddle.autograd import PyLayer
 
 from ...utils import runtime
+from ...utils.runtime import cpu_flags
 
 _ROW_MAJOR, _N, _T = 101, 111, 112
 _FLOAT = 4  # bytes
@@ -59,13 +59,7 @@ class Gemm:
 
 def _routine(name, dtype):
     """The Gemm `name` from Paddle's MKL (cblas_sgemm) or oneDNN (dnnl_*), or None where the wheel has none."""
-    if name == 'cblas_sgemm':
-        library = runtime.paddle_mkl()
-    else:
-        try:
-            library = ctypes.CDLL(os.path.join(os.path.dirname(paddle.__file__), 'libs', 'libdnnl.so.3'))
-        except OSError:
-            library = None
+    library = runtime.paddle_mkl() if name == 'cblas_sgemm' else runtime.paddle_library('libdnnl.so.3')
     function = getattr(library, name, None)  # already loaded by paddle: the same library and threads
     return None if function is None else Gemm(name, function, dtype)
 
@@ -88,11 +82,6 @@ def bf16_autocast():
         yield
     finally:
         _autocast = outer
-
-
-def cpu_flags():
-    """The CPU's feature flags (/proc/cpuinfo)."""
-    return set(runtime._cpuinfo('flags').split())
 
 
 def amp_on_cpu():
