@@ -3,8 +3,8 @@
 What a caller must know to feed the network raw skeleton frames and read its output: window, channels, joints,
 persons, layout, coordinate normalisation, frame rate, the config's own test pipeline, the class names and the
 class that means 'no element'. It is read from the config through data_spec / class_names once, at export, and
-never re-derived downstream. JSON rather than YAML: it is data written by a tool, not a config (a `.yml` beside the model would pass for one that
-main.py could train from, and it is not one).
+never re-derived downstream. JSON rather than YAML: it is data written by a tool, not a config (a `.yml` beside
+the model would pass for one that main.py could train from, and it is not one).
 """
 import json
 import os

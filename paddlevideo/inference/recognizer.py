@@ -113,10 +113,13 @@ class Recognizer:
         """(N, C', W, V, M) pipeline outputs -> (N, K) logits."""
         return np.asarray(self._run(np.ascontiguousarray(samples, dtype=np.float32)), dtype=np.float32)
 
+    def batch(self, clips, size):
+        """N clips of raw frames (each (T, V, 3) in pixels) -> the network's input (N, C', W, V, M)."""
+        return np.stack([self.prepare(self.sample(c, size), 'skeleton frames') for c in clips])
+
     def scores(self, clips, size):
         """N clips of raw frames (each (T, V, 3) in pixels) -> (N, K) class probabilities."""
-        batch = np.stack([self.prepare(self.sample(c, size), 'skeleton frames') for c in clips])
-        return softmax(self.logits(batch))
+        return softmax(self.logits(self.batch(clips, size)))
 
 
 class FusedRecognizer:
@@ -154,8 +157,7 @@ class FusedRecognizer:
             r.warm_up(size)
 
     def scores(self, clips, size):
-        logits = [r.logits(np.stack([r.prepare(r.sample(c, size), 'skeleton frames') for c in clips]))
-                  for r in self.parts]
+        logits = [r.logits(r.batch(clips, size)) for r in self.parts]
         return fuse_scores(logits, self.weights) / sum(self.weights)
 
 

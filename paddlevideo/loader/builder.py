@@ -10,6 +10,7 @@ import paddle
 from ..skeleton import NORMS, layout_spec
 from ..utils.config import number
 from ..utils.errors import ConfigError
+from ..utils.fileio import check_input_file
 from ..utils.registry import COMPONENTS
 from .pipelines import Compose
 
@@ -71,10 +72,7 @@ def class_names(cfg):
 
 def read_names(path, count=None):
     """Class names from a text file, one per line (blank lines skipped); with `count`, exactly that many."""
-    if os.path.isdir(path):
-        raise ConfigError(f'{path} is a folder; expected a class names file')
-    if not os.path.isfile(path):
-        raise ConfigError(f'class names file not found: {path}')
+    check_input_file(path, 'class names file', ConfigError)
     try:
         with open(path, encoding='utf-8') as f:
             names = [line.strip() for line in f if line.strip()]
@@ -97,9 +95,10 @@ def build_dataset(cfg, split, pipeline_split=None, **extra):
     args = dict(section)
     args.pop('num_classes', None)
     if args.get('background') is not None:   # its class is the one INFERENCE names, written once
-        if background_class(cfg) is None:
+        label = background_class(cfg)
+        if label is None:
             raise ConfigError(f'DATASET.{split}.background needs INFERENCE.background_class (the class it trains)')
-        args['background'] = {**args['background'], 'label': background_class(cfg)}
+        args['background'] = {**args['background'], 'label': label}
     return COMPONENTS.build('dataset', {'name': args.pop('format', 'SkeletonDataset'), **args},
                             pipeline=pipeline, channels=pipeline.in_channels(spec['channels']),
                             joints=spec['joints'], persons=spec['persons'], num_classes=num_classes(cfg), **extra)

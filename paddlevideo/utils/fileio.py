@@ -47,12 +47,12 @@ def write_text(path, text):
     atomic_write(path, lambda f: f.write(text.encode()))
 
 
-def check_input_file(path, what='input file'):
-    """Raise DataError unless `path` is an existing file (a folder is named as one, not as missing)."""
+def check_input_file(path, what='input file', error=DataError):
+    """Raise `error` unless `path` is an existing file (a folder is named as one, not as missing)."""
     if os.path.isdir(path):
-        raise DataError(f'{path} is a folder; expected a {what}')
+        raise error(f'{path} is a folder; expected a {what}')
     if not os.path.isfile(path):
-        raise DataError(f'{what} not found: {path}')
+        raise error(f'{what} not found: {path}')
 
 
 def check_output_file(path, what='output', reads=()):
