@@ -167,6 +167,9 @@ def test_the_gliding_foot_and_the_turn_of_a_jump():
     assert gliding_foot(turning_jump('left'))[0] == 'left' and gliding_foot(turning_jump('right'))[0] == 'right'
     assert gliding_foot(turning_jump('left'))[1] == pytest.approx(300)
     assert not clockwise(turning_jump(turn=1.5)) and clockwise(turning_jump(turn=-1.5))
+    flat = turning_jump(turn=-1.5)
+    flat[:, 8, 2] = 900.0                                                      # no flight: the whole clip's turn
+    assert clockwise(flat) and not flight_frames(flat).any()
     assert [takeoff_foot(n) for n in ('Axel', 'Toe loop', 'toe-loop', 'Loop', 'Lutz', 'Comb')] == \
         ['left', 'right', 'right', 'right', 'left', None]
     assert takeoff_foot('Salchow', clockwise=True) == 'right' and takeoff_foot('Comb', clockwise=True) is None

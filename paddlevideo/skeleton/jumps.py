@@ -27,9 +27,11 @@ def takeoff_foot(class_name, clockwise=False):
 
 
 def clockwise(joints):
-    """Whether the skater turns clockwise seen from above: the hips' direction over the flight frames."""
+    """Whether the skater turns clockwise seen from above: the hips' direction over the flight frames (over the
+    whole clip where the hip never rises)."""
     flight = np.flatnonzero(flight_frames(joints))
-    hips = joints[flight[0]:flight[-1] + 1, LEFT_HIP, :2] - joints[flight[0]:flight[-1] + 1, RIGHT_HIP, :2]
+    span = slice(flight[0], flight[-1] + 1) if len(flight) else slice(None)
+    hips = joints[span, LEFT_HIP, :2] - joints[span, RIGHT_HIP, :2]
     turn = np.unwrap(np.arctan2(hips[:, 1], hips[:, 0]))
     return bool(turn[-1] < turn[0])
 
