@@ -26,8 +26,9 @@ def parse_args(argv=None):
                                                          '(its run.json must match this config and seed)')
     p.add_argument('--overwrite', action='store_true', help='train into an output_dir that holds another run, '
                                                             'removing that run\'s log and checkpoints first')
-    p.add_argument('--amp', action='store_true', help='mixed precision: float16 on a GPU; on a CPU with AMX the '
-                                                      'convolutions in bf16, elsewhere float32 (says so)')
+    p.add_argument('--amp', action='store_true', help='mixed precision: float16 on a GPU; on a CPU with AMX, or AMD\'s '
+                                                      'AVX512_BF16, the convolutions in bf16, elsewhere float32 '
+                                                      '(says so)')
     p.add_argument('--dump', help='with --test: save logits (and labels) in dataset order to this .npz')
     p.add_argument('--nprocs', type=int, default=1, metavar='N',
                    help='train data parallel in N processes (on the CPU: the cores shared among them), '

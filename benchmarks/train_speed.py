@@ -15,7 +15,7 @@ Configurations:
 - ours_learnable_paddle_ops (only when named): the same model on Paddle's own conv2d / matmul operators instead
   of the GEMM kernels of paddlevideo/modeling/backbones/cpu_gemm.py.
 - ours_learnable_mkl_sgemm, ours_learnable_dnnl_sgemm (only when named): those kernels on MKL's cblas_sgemm, or
-  on oneDNN's dnnl_sgemm, whichever cpu_gemm would choose on this CPU.
+  on oneDNN's dnnl_sgemm (ours_learnable runs the one cpu_gemm.SGEMM picks here: oneDNN's on AMD, else MKL's).
 - ours_learnable_bf16 (only when named): the step under cpu_gemm.bf16_autocast(), as ``main.py --amp`` runs it
   where it runs bf16 (the kernels' GEMMs on bf16 operands, everything else fp32).
 - reference_stock: benchmarks/paddlevideo_reference.py (PaddleVideo's formulation) under Paddle's stock

@@ -146,6 +146,31 @@ needs_bf16 = pytest.mark.skipif(cpu_gemm.BF16_GEMM is None, reason="Paddle's one
 
 
 @needs_bf16
+@pytest.mark.parametrize('count', [0, 1, 17, 100_003])
+def test_bf16_rounding_is_paddle_cast_bit_for_bit(count):
+    """oneDNN's reorder (Bf16Rounding, what the bf16 GEMMs' operands go through) gives paddle.cast's bits for
+    every normal number, zero and infinity: round to nearest, ties to even; NaN stays NaN and fp32 subnormals
+    (below 1.2e-38) become zero of their sign, as the AVX512_BF16 instruction makes them. A second size gets its
+    own primitive."""
+    rng = np.random.default_rng(6)
+    bits = rng.integers(0, 2 ** 32, count, dtype=np.uint64).astype(np.uint32)
+    special = np.array([0x3F808000, 0x3F818000, 0x3F80FFFF, 0x7F7FFFFF, 0x7F800000, 0xFF800000, 0x80000000,
+                        0x00000001], dtype=np.uint32)[:count]  # ties to even (down, up), max finite -> inf, ...
+    bits[:len(special)] = special
+    x = bits.view(np.float32)
+    ours = cpu_gemm.BF16_GEMM.operand(paddle.to_tensor(x)).view(paddle.uint16).numpy()
+    ref = paddle.cast(paddle.to_tensor(x), 'bfloat16').view(paddle.uint16).numpy()
+    nan, subnormal = np.isnan(x), (x != 0) & (np.abs(x) < np.finfo(np.float32).tiny)
+    normal = ~nan & ~subnormal
+    assert ours.shape == (count,) and np.array_equal(ours[normal], ref[normal])
+    assert np.all(ours[subnormal] == (bits[subnormal] >> 16) & 0x8000)
+    assert np.all((ours[nan] & 0x7F80 == 0x7F80) & (ours[nan] & 0x7F != 0))
+    if count > 4:
+        assert list(ours[:4]) == [0x3F80, 0x3F82, 0x3F81, 0x7F80]
+    assert count < 1000 or nan.sum() > 10 and subnormal.sum() > 10  # random bits hold both kinds
+
+
+@needs_bf16
 @pytest.mark.parametrize('stride', [1, 2])
 def test_bf16_temporal_conv_is_the_fp32_conv_of_bf16_operands(stride):
     """Under bf16_autocast the output and gradients are Paddle's fp32 convolution of x, w and dy rounded to bf16:
@@ -198,25 +223,29 @@ def test_bf16_training_step_gradients_match_fp32(monkeypatch, graph):
     assert 1e-3 < error < TOLERANCE, error  # above 1e-3: bf16 rounding, not fp32's
 
 
-AMP_LINES = [  # CPU flags, whether the steps run bf16, how --amp's line ends
-    ({'avx512_bf16', 'amx_bf16', 'amx_tile'}, True, 'accumulating in fp32; weights, BatchNorm, loss and optimizer '
-                                                    'state stay fp32'),
-    ({'avx512_bf16'}, False, 'this CPU has avx512_bf16 but no AMX: bf16 GEMMs measured slower than fp32 here, '
-                             'training in float32'),
-    ({'avx2'}, False, 'this CPU has no bf16 instructions (AMX, avx512_bf16): training in float32')]
+AMP_LINES = [  # CPU flags, whether it is AMD's, whether the steps run bf16, how --amp's line ends
+    ({'avx512_bf16', 'amx_bf16', 'amx_tile'}, False, True, 'multiply in bf16 here (AMX), accumulating in fp32; '
+                                                           'weights, BatchNorm, loss and optimizer state stay fp32'),
+    ({'avx512_bf16'}, True, True, 'multiply in bf16 here (AVX512_BF16 on AMD), accumulating in fp32; weights, '
+                                  'BatchNorm, loss and optimizer state stay fp32'),
+    ({'avx512_bf16'}, False, False, 'this CPU has avx512_bf16 but no AMX: bf16 GEMMs measured slower than fp32 on '
+                                    'such an Intel CPU, training in float32'),
+    ({'avx2'}, True, False, 'this CPU has no bf16 instructions (AMX, avx512_bf16): training in float32')]
 
 
 @needs_bf16
-@pytest.mark.parametrize('flags, bf16, says', AMP_LINES)
-def test_amp_on_cpu_trains_bf16_only_with_amx(penn, tmp_path, monkeypatch, flags, bf16, says):
-    """main.py --amp on the CPU: one line saying what it does, and the training steps' GEMMs in bf16 only on an
-    AMX CPU (validation stays fp32). This machine's own flags give one of these lines."""
+@pytest.mark.parametrize('flags, amd, bf16, says', AMP_LINES)
+def test_amp_on_cpu_trains_bf16_where_it_is_faster(penn, tmp_path, monkeypatch, flags, amd, bf16, says):
+    """main.py --amp on the CPU: one line saying what it does, and the training steps' GEMMs in bf16 only where
+    oneDNN's bf16 GEMM beats fp32 (AMX, AMD's AVX512_BF16; validation stays fp32). This machine's own flags give
+    one of these lines."""
     from test_train import subset, write_config
     from paddlevideo.tasks.train import train_model
     from paddlevideo.utils.config import get_config
 
-    assert any(cpu_gemm.amp_on_cpu()[1].endswith(line) for _, _, line in AMP_LINES)
+    assert any(cpu_gemm.amp_on_cpu()[1].endswith(line) for *_, line in AMP_LINES)
     monkeypatch.setattr(cpu_gemm, 'cpu_flags', lambda: flags)
+    monkeypatch.setattr(cpu_gemm, 'cpu_is_amd', lambda: amd)
     bf16_calls, fp32_calls = [], []
     for gemm, calls in ((cpu_gemm.BF16_GEMM, bf16_calls), (cpu_gemm.SGEMM, fp32_calls)):
         monkeypatch.setattr(gemm, 'function', lambda *args, _f=gemm.function, _calls=calls:

@@ -191,7 +191,7 @@ def test_cli_errors_are_one_line(tmp_path, compat, case, message):
 
 def test_amp_on_cpu_says_what_it_does(penn, tmp_path):
     """Paddle 3.3.1's autocast changes nothing on the CPU (bfloat16 included): --amp says so instead of
-    pretending, and then what it runs on this CPU (cpu_gemm.amp_on_cpu: bf16 GEMMs with AMX, else float32;
+    pretending, and then what it runs on this CPU (cpu_gemm.amp_on_cpu: bf16 GEMMs with AMX or on AMD, else float32;
     tests/test_cpu_gemm.py fakes each kind of CPU). If a Paddle release starts casting there, the first assertion
     fails: time to use it."""
     x = paddle.randn([2, 4])

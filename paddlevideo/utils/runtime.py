@@ -37,6 +37,11 @@ def _cpuinfo(field):
     return ''
 
 
+def cpu_is_amd():
+    """Whether the CPU is AMD's (MKL takes a slow path there, oneDNN does not)."""
+    return _cpuinfo('vendor_id') == 'AuthenticAMD'
+
+
 def cpu_flags():
     """The CPU's feature flags (/proc/cpuinfo)."""
     return set(_cpuinfo('flags').split())
@@ -113,7 +118,7 @@ def configure_cpu_environment(threads=None):
         warnings.filterwarnings('ignore', message='No ccache found', category=UserWarning)
     if os.environ.get('PADDLEVIDEO_NO_CPU_TUNING') == '1':
         return
-    amd = _cpuinfo('vendor_id') == 'AuthenticAMD'
+    amd = cpu_is_amd()
     if 'paddle' in sys.modules and 'MKL_DEBUG_CPU_TYPE' not in os.environ and amd:
         warnings.warn('paddle was imported before paddlevideo: its MKL runs the slow generic path on this AMD '
                       'CPU; import paddlevideo first (see paddlevideo/utils/runtime.py)', RuntimeWarning)

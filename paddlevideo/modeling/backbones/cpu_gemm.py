@@ -9,9 +9,10 @@ only fp32 rounding differs (tests/test_cpu_gemm.py). The graph convolution keeps
 backward pass and recomputes the joint mixing there: one activation per block instead of a three-subset copy.
 
 The GEMMs are direct calls into the libraries Paddle's wheel ships (the ones its own kernels call, already
-loaded): MKL's ``cblas_sgemm`` or oneDNN's ``dnnl_sgemm`` in fp32 (SGEMM), and under
-``bf16_autocast()`` oneDNN's ``dnnl_gemm_bf16bf16f32``, whose operands are rounded to bf16 and whose
-accumulation and output stay fp32, as PyTorch's CPU autocast runs convolutions and matmuls.
+loaded): MKL's ``cblas_sgemm`` or oneDNN's ``dnnl_sgemm`` in fp32 (SGEMM: oneDNN's on AMD, where MKL
+takes a slower path, MKL's elsewhere; docs/benchmarks.md), and under ``bf16_autocast()`` oneDNN's
+``dnnl_gemm_bf16bf16f32``, whose operands are rounded to bf16 (by oneDNN's reorder) and whose accumulation and
+output stay fp32, as PyTorch's CPU autocast runs convolutions and matmuls.
 
 `usable(x)` says when this runs: dygraph, a float32 CPU tensor, and the GEMM routine found. Everything else
 (GPU, export, other dtypes) runs Paddle's operators.
@@ -24,17 +25,73 @@ import paddle
 from paddle.autograd import PyLayer
 
 from ...utils import runtime
-from ...utils.runtime import cpu_flags
+from ...utils.runtime import cpu_flags, cpu_is_amd
 
 _ROW_MAJOR, _N, _T = 101, 111, 112
 _FLOAT = 4  # bytes
 
 
+def _check(status, call):
+    if status:
+        raise RuntimeError(f'oneDNN {call} returned status {status}, expected 0 (success)')
+
+
+class Bf16Rounding:
+    """fp32 -> bf16, rounded to nearest even, by oneDNN's reorder primitive: paddle.cast's bits (but for fp32
+    subnormals, which become zero, and NaN payloads), vectorised and on Paddle's OpenMP threads, where paddle.cast
+    takes one thread at a sixth of the speed (docs/benchmarks.md). One primitive per element count."""
+
+    _F32, _BF16, _FLAT, _CPU, _IN_ORDER, _SRC, _DST = 3, 2, 2, 1, 1, 1, 17  # oneDNN 3's enum values
+
+    class _Arg(ctypes.Structure):
+        _fields_ = [('arg', ctypes.c_int), ('memory', ctypes.c_void_p)]
+
+    def __init__(self, library):
+        self.lib, self.primitives = library, {}
+        library.dnnl_memory_set_data_handle.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
+        library.dnnl_primitive_execute.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
+        self.engine, self.stream = ctypes.c_void_p(), ctypes.c_void_p()
+        _check(library.dnnl_engine_create(ctypes.byref(self.engine), self._CPU, 0), 'dnnl_engine_create')
+        _check(library.dnnl_stream_create(ctypes.byref(self.stream), self.engine, self._IN_ORDER),
+               'dnnl_stream_create')
+
+    def _primitive(self, count):
+        """(reorder, source memory, destination memory, execution arguments) for `count` elements; the two
+        memories' data pointers are set per call. Made on first use and kept (a training step has ~100 sizes)."""
+        if count not in self.primitives:
+            lib, dims, made = self.lib, (ctypes.c_int64 * 1)(count), []
+            for dtype in (self._F32, self._BF16):
+                desc, memory = ctypes.c_void_p(), ctypes.c_void_p()
+                _check(lib.dnnl_memory_desc_create_with_tag(ctypes.byref(desc), 1, dims, dtype, self._FLAT),
+                       'dnnl_memory_desc_create_with_tag')
+                _check(lib.dnnl_memory_create(ctypes.byref(memory), desc, self.engine, None), 'dnnl_memory_create')
+                made.append((desc, memory))
+            (src, src_memory), (dst, dst_memory) = made
+            pd, reorder = ctypes.c_void_p(), ctypes.c_void_p()
+            _check(lib.dnnl_reorder_primitive_desc_create(ctypes.byref(pd), src, self.engine, dst, self.engine,
+                                                          None), 'dnnl_reorder_primitive_desc_create')
+            _check(lib.dnnl_primitive_create(ctypes.byref(reorder), pd), 'dnnl_primitive_create')
+            args = (self._Arg * 2)(self._Arg(self._SRC, src_memory), self._Arg(self._DST, dst_memory))
+            self.primitives[count] = reorder, src_memory, dst_memory, args
+        return self.primitives[count]
+
+    def __call__(self, tensor):
+        """`tensor` (contiguous fp32, on the CPU) rounded to a new bf16 tensor of its shape."""
+        out = paddle.empty(tensor.shape, dtype='bfloat16')
+        if tensor.size:
+            reorder, src, dst, args = self._primitive(tensor.size)
+            self.lib.dnnl_memory_set_data_handle(src, tensor.data_ptr())
+            self.lib.dnnl_memory_set_data_handle(dst, out.data_ptr())
+            _check(self.lib.dnnl_primitive_execute(reorder, self.stream, 2, args), 'dnnl_primitive_execute')
+            _check(self.lib.dnnl_stream_wait(self.stream), 'dnnl_stream_wait')
+        return out
+
+
 class Gemm:
     """A row-major GEMM of Paddle's libraries: c (fp32) = op(a) @ op(b) + beta * c, with a and b of `dtype`."""
 
-    def __init__(self, name, function, dtype):
-        self.name, self.function, self.dtype = name, function, dtype
+    def __init__(self, name, function, dtype, rounding=None):
+        self.name, self.function, self.dtype, self.rounding = name, function, dtype, rounding
         self.size = 2 if dtype == paddle.bfloat16 else 4  # bytes per operand element
         self.cblas = name == 'cblas_sgemm'  # else oneDNN's: char transposes, int64 sizes, a status returned
         int_t, trans_t = (ctypes.c_int, ctypes.c_int) if self.cblas else (ctypes.c_int64, ctypes.c_char)
@@ -54,20 +111,23 @@ class Gemm:
 
     def operand(self, tensor):
         """`tensor` (contiguous fp32) as this routine's a or b: itself, or rounded to nearest bf16."""
-        return tensor if self.dtype == paddle.float32 else paddle.cast(tensor, 'bfloat16')
+        return tensor if self.dtype == paddle.float32 else self.rounding(tensor)
 
 
 def _routine(name, dtype):
     """The Gemm `name` from Paddle's MKL (cblas_sgemm) or oneDNN (dnnl_*), or None where the wheel has none."""
     library = runtime.paddle_mkl() if name == 'cblas_sgemm' else runtime.paddle_library('libdnnl.so.3')
     function = getattr(library, name, None)  # already loaded by paddle: the same library and threads
-    return None if function is None else Gemm(name, function, dtype)
+    if function is None:
+        return None
+    return Gemm(name, function, dtype, Bf16Rounding(library) if dtype == paddle.bfloat16 else None)
 
 
 MKL_SGEMM = _routine('cblas_sgemm', paddle.float32)
 DNNL_SGEMM = _routine('dnnl_sgemm', paddle.float32)
 BF16_GEMM = _routine('dnnl_gemm_bf16bf16f32', paddle.bfloat16)
-SGEMM = MKL_SGEMM  # the fp32 routine; None: Paddle's operators run instead (no library here, or set so to compare)
+# the fp32 routine; None: Paddle's operators run instead (no library here, or set so to compare)
+SGEMM = (DNNL_SGEMM or MKL_SGEMM) if cpu_is_amd() else (MKL_SGEMM or DNNL_SGEMM)
 _autocast = False
 
 
@@ -86,19 +146,22 @@ def bf16_autocast():
 
 def amp_on_cpu():
     """(bf16, line) for ``--amp`` on the CPU: whether the training step runs under bf16_autocast, and one line
-    saying what --amp does here. bf16 only with AMX, which oneDNN's bf16 GEMM uses where the CPU has it: with
-    AVX512_BF16 alone (an Intel Xeon, 2026-12-02) a training step's GEMMs took 1.9x as long in bf16 as in fp32
-    before their operands' conversion, and a bf16 step ran at 0.40-0.56x fp32 (docs/benchmarks.md)."""
+    saying what --amp does here. bf16 where oneDNN's bf16 GEMM measured faster than fp32: with AMX, and on AMD's
+    AVX512_BF16 (an AMD EPYC: 3.2x the fp32 GEMMs); not on Intel's AVX512_BF16 without AMX (an Intel Xeon: 0.5x;
+    docs/benchmarks.md)."""
     flags = cpu_flags()
     said = '--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32 (bfloat16 included, measured)'
     if SGEMM is None or BF16_GEMM is None:
         return False, f"{said}, and this Paddle wheel's oneDNN has no bf16 GEMM: training in float32"
+    how = ('the graph and temporal convolutions multiply in bf16 here ({}), accumulating in fp32; weights, '
+           'BatchNorm, loss and optimizer state stay fp32')
     if 'amx_bf16' in flags:
-        return True, (f'{said}, so the graph and temporal convolutions multiply in bf16 here (AMX), accumulating '
-                      'in fp32; weights, BatchNorm, loss and optimizer state stay fp32')
+        return True, f'{said}, so {how.format("AMX")}'
+    if 'avx512_bf16' in flags and cpu_is_amd():
+        return True, f'{said}, so {how.format("AVX512_BF16 on AMD")}'
     if 'avx512_bf16' in flags:
         return False, (f'{said}, and this CPU has avx512_bf16 but no AMX: bf16 GEMMs measured slower than fp32 '
-                       'here, training in float32')
+                       'on such an Intel CPU, training in float32')
     return False, f'{said}, and this CPU has no bf16 instructions (AMX, avx512_bf16): training in float32'
 
 
