@@ -144,15 +144,16 @@ def test_live_drops_frames_and_keeps_latency_bounded(clip, tmp_path):
 def test_the_shipped_jump_model_names_the_real_axel(tmp_path):
     """axel_1A.mp4: a real single Axel (takeoff at frame 65, landing at 80) by a skater who turns clockwise (the
     right foot lower before the takeoff, the left one after the landing: tools/check_jump_labels.py's rule,
-    mirrored); the jump model knows counter-clockwise skaters, so --mirror. The timeline's only element is an
-    Axel over the jump (measured: frames 68-83, 0.46, at stride 4)."""
+    mirrored); the jump model knows counter-clockwise skaters, so --mirror. At the default thresholds the
+    timeline's only element is an Axel over the jump (measured: frames 60-106, 0.37, at stride 4: 'no jump' drops
+    below 0.4 before the takeoff and the clip ends 26 frames after the landing, inside windows that hold it)."""
     axel = need(SHARED / 'videos' / 'skating' / 'axel_1A.mp4')
     result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo_video.py'), str(axel), '-c',
                              str(ROOT / 'configs' / 'recognition' / 'stgcn' / 'stgcn_fsjump3d.yaml'), '-w',
                              str(ROOT / 'pretrained' / 'stgcn_fsjump3d.pdparams'), '--timeline',
-                             str(tmp_path / 't.json'), '--mirror', '--enter', '0.5', '--stride', '4'],
+                             str(tmp_path / 't.json'), '--mirror', '--stride', '4'],
                             capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
     elements = [s for s in json.loads((tmp_path / 't.json').read_text())['segments'] if s['class_id'] >= 0]
     assert [s['label'] for s in elements] == ['Axel']
-    assert min(elements[0]['end_frame'], 80) - max(elements[0]['start_frame'], 65) >= 10
+    assert elements[0]['start_frame'] <= 65 and elements[0]['end_frame'] >= 80  # the whole jump

@@ -142,6 +142,19 @@ def test_the_background_class_is_never_an_element():
     assert segment(scores, background=2)[2][3] == pytest.approx((.2 + .1) / 2)
 
 
+def test_with_a_background_an_element_is_where_the_background_is_not_named_by_its_summed_leader():
+    """'no jump' (column 2) at most 1 - enter opens an element although no jump class reaches enter (0.45 / 0.4:
+    a jump split between two names), it lasts while 'no jump' stays at most 1 - leave, and it is named by the
+    class with the most summed score (0 leads on frame 1, 1 from frame 2 on), scored by that class's mean."""
+    scores = np.array([[.05, .05, .9], [.45, .4, .15], [.3, .55, .15], [.35, .35, .3], [.1, .1, .8]])
+    segmenter = Segmenter(enter=0.6, leave=0.4, background=2)
+    assert [segmenter.push(s)[0] for s in scores] == [-1, 0, 1, 1, -1]
+    rows = segmenter.finish()
+    assert [r[:3] for r in rows] == [[0, 0, -1], [1, 3, 1], [4, 4, -1]]
+    assert rows[1][3] == pytest.approx((.4 + .55 + .35) / 3)
+    assert [r[:3] for r in segment(scores)] == [[0, 0, 2], [1, 3, -1], [4, 4, 2]]  # no background: no jump named
+
+
 def test_bad_thresholds_are_refused():
     with pytest.raises(ConfigError, match='leave <= enter'):
         Segmenter(enter=0.4, leave=0.6)

@@ -45,7 +45,8 @@ def parse_args(argv):
     parser.add_argument('--stride', type=bounded(int, 1), default=8,
                         help='model frames between window starts (default 8)')
     parser.add_argument('--enter', type=bounded(float, 0, 1), default=0.6,
-                        help='an element starts at this score (default 0.6)')
+                        help='an element starts at this score (default 0.6); with a background class '
+                             '("No jump"), where the background is at most 1 - ENTER')
     parser.add_argument('--leave', type=bounded(float, 0, 1), default=0.4,
                         help='and ends below this one (default 0.4)')
     parser.add_argument('--centre', type=bounded(float, 0.05, 1), default=0.5,

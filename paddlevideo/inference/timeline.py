@@ -143,8 +143,14 @@ class Segmenter:
     An element starts on a frame whose best class scores at least `enter` and lasts while that class scores at
     least `leave` (hysteresis: leave <= enter); an element shorter than `min_frames` becomes 'no element'; frames
     in no element form 'no element' rows (class_id -1). A row's score is the mean of its class's per-frame score
-    (for 'no element', of the best class's, all below `enter`). The `background` class (a model's 'no jump')
-    is never an element: its score counts for none.
+    (for 'no element', of the best class's, all below `enter`).
+
+    With a `background` class (a model's 'no jump'), whether an element happens and which one are two questions:
+    an element starts where the background scores at most 1 - `enter` and lasts while it stays at most 1 - `leave`;
+    it is the class with the most score summed over its frames (the leader so far while it is open). A jump model
+    splits a jump's window between the jump and 'Comb' (a combination holds the same jump) while 'no jump' gets
+    next to nothing: the jump is certain, its name less so, and its score says how much. The background is never
+    an element.
     """
 
     def __init__(self, enter=0.6, leave=0.4, min_frames=1, background=None):
@@ -154,28 +160,38 @@ class Segmenter:
         self.background = background
         self.rows = []          # closed rows: [start, end, class_id, sum of class score, sum of best score]
         self.open = None
+        self.sums = None        # with a background: each class's summed score over the open element
         self.n = 0
 
     def push(self, scores):
         """One frame's (K,) scores -> (class_id or -1, that class's score on this frame) of the open row."""
+        scores = np.asarray(scores, dtype=np.float64)
+        present = None
         if self.background is not None:
-            scores = np.asarray(scores).copy()
+            present = 1.0 - scores[self.background]      # that some element happens
+            scores = scores.copy()
             scores[self.background] = 0
         t, best = self.n, int(np.argmax(scores))
         self.n += 1
         row = self.open
-        if row is not None and row[2] >= 0 and scores[row[2]] < self.leave:
+        if row is not None and row[2] >= 0 and (scores[row[2]] if present is None else present) < self.leave:
             self._close()
             row = None
         if row is None or row[2] < 0:
-            if scores[best] >= self.enter:
+            if (scores[best] if present is None else present) >= self.enter:
                 if row is not None:
                     self._close()
                 row = self.open = [t, t - 1, best, 0.0, 0.0]
+                self.sums = np.zeros_like(scores)
             elif row is None:
                 row = self.open = [t, t - 1, -1, 0.0, 0.0]
         row[1] = t
-        row[3] += float(scores[row[2]] if row[2] >= 0 else scores[best])
+        if row[2] >= 0 and present is not None:
+            self.sums += scores
+            row[2] = int(np.argmax(self.sums))
+            row[3] = float(self.sums[row[2]])
+        else:
+            row[3] += float(scores[row[2]] if row[2] >= 0 else scores[best])
         row[4] += float(scores[best])
         return row[2], float(scores[row[2]] if row[2] >= 0 else scores[best])
 
