@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from conftest import ROOT  # noqa: F401  (puts the repository on sys.path)
-from paddlevideo.inference.timeline import (SlidingScores, Segmenter, frame_scores, segment, timeline,
-                                            write_timeline)
+from paddlevideo.inference.timeline import (SlidingScores, Segmenter, current_element, frame_scores, segment,
+                                            timeline, write_timeline)
 from paddlevideo.utils.errors import ConfigError
 
 
@@ -153,6 +153,16 @@ def test_with_a_background_an_element_is_where_the_background_is_not_named_by_it
     assert [r[:3] for r in rows] == [[0, 0, -1], [1, 3, 1], [4, 4, -1]]
     assert rows[1][3] == pytest.approx((.4 + .55 + .35) / 3)
     assert [r[:3] for r in segment(scores)] == [[0, 0, 2], [1, 3, -1], [4, 4, 2]]  # no background: no jump named
+
+
+def test_the_current_element_of_one_window_is_named_as_the_segmenter_opens_one():
+    """Live input shows what the newest window names: its best class at `enter` or more; with a background,
+    the best other class where the background is at most 1 - enter (0.45 is no element without one)."""
+    assert current_element(np.array([.45, .4, .15]), 0.6) == (-1, 0.0)
+    assert current_element(np.array([.45, .4, .15]), 0.6, background=2) == (0, pytest.approx(.45))
+    assert current_element(np.array([.05, .05, .9]), 0.6, background=2) == (-1, 0.0)
+    assert current_element(np.array([.05, .05, .9]), 0.6) == (2, pytest.approx(.9))
+    assert current_element(None, 0.6) == (-1, 0.0)
 
 
 def test_bad_thresholds_are_refused():

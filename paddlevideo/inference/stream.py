@@ -17,7 +17,7 @@ import numpy as np
 from ..utils.errors import ConfigError, DataError
 from ..utils.fileio import umask
 from .draw import annotate
-from .timeline import NO_ELEMENT, Segmenter, SlidingScores, timeline
+from .timeline import NO_ELEMENT, Segmenter, SlidingScores, current_element, timeline
 from .video_io import import_cv2
 
 FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.avi': 'MJPG', '.mkv': 'MJPG'}
@@ -266,8 +266,8 @@ def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, 
              min_seconds=0.2, realtime=False, max_seconds=None, report=None, report_every=2.0, centre=1.0):
     """Follow a camera, stream or (with `realtime`) a file played at its rate: pose and drawing on the newest
     frame (older ones are dropped), recognition beside them on its own thread (LiveRecognition); shown in a
-    window and/or written to `out_path`. The current element is the newest window's best class (at least
-    `enter`); the strip shows the final timeline so far. Returns the statistics: frames read, shown, dropped,
+    window and/or written to `out_path`. The current element is what the newest window names (timeline's
+    current_element: as Segmenter opens one); the strip shows the final timeline so far. Returns the statistics: frames read, shown, dropped,
     windows skipped, the shown rate, the latency (capture to drawn) and the work per shown frame (taken to
     drawn): a frame waits at most one frame's work before it is taken, so latency <= 2 x work + a frame interval.
     `report(statistics)` is called every `report_every` seconds on the way."""
@@ -302,8 +302,7 @@ def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, 
             joints = estimator(frame)
             live.add(joints, captured - t0)
             current = live.sliding.latest
-            class_id = int(np.argmax(current)) if current is not None and current.max() >= enter else -1
-            score = float(current[class_id]) if class_id >= 0 else 0.0
+            class_id, score = current_element(current, enter, recognizer.background)
             shown = len(latencies)
             annotate(frame, joints, names[class_id] if class_id >= 0 else NO_ELEMENT, score, class_id, live.rows(),
                      shown, shown + 1, len(names), layout)

@@ -216,6 +216,21 @@ class Segmenter:
         return [[s, e, c, total / (e - s + 1)] for s, e, c, total, _ in self.rows]
 
 
+def current_element(scores, enter, background=None):
+    """(class_id or -1, its score) that one window's (K,) scores name as Segmenter opens an element: the best class
+    at `enter` or more; with a `background` class, the best other class where the background is at most
+    1 - `enter`."""
+    if scores is None:
+        return -1, 0.0
+    scores = np.asarray(scores)
+    if background is None:
+        best = int(np.argmax(scores))
+        return (best, float(scores[best])) if scores[best] >= enter else (-1, 0.0)
+    others = np.where(np.arange(len(scores)) == background, -np.inf, scores)
+    best = int(np.argmax(others))
+    return (best, float(scores[best])) if 1.0 - scores[background] >= enter else (-1, 0.0)
+
+
 def frame_scores(frames, score_windows, window, stride, num_classes, video_fps, model_fps=None, centre=1.0):
     """(T, V, 3) frames of a whole video -> (T, K) per-frame scores (SlidingScores fed to the end)."""
     sliding = SlidingScores(score_windows, window, stride, num_classes, video_fps, model_fps, centre=centre)
