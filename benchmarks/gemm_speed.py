@@ -6,7 +6,8 @@ A worker per thread count (OMP_NUM_THREADS set before paddle is imported) runs o
 called it. It then replays that list, call for call, through MKL's cblas_sgemm, oneDNN's dnnl_sgemm and
 oneDNN's dnnl_gemm_bf16bf16f32 (bf16 operands, fp32 accumulation and output) on buffers of the recorded sizes,
 and times the rounding to bf16 of every operand the bf16 path rounds (cpu_gemm's Gemm.operand: oneDNN's reorder;
-paddle.cast beside it), which the bf16 GEMMs need on top. Seconds per step are the median of --repeat replays; GFLOP/s count 2 m n k per call.
+paddle.cast beside it), which the bf16 GEMMs need on top. Seconds per step are the median of --repeat replays;
+GFLOP/s count 2 m n k per call.
 """
 import argparse
 import collections
