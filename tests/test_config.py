@@ -193,6 +193,7 @@ def test_paddlevideo_defaults_of_its_extra_keys_are_accepted(pv_yaml):
 @pytest.mark.parametrize('transform, message', [
     ({'Sampleframe': {'window_size': -5}}, 'Sampleframe.window_size: expected an integer >= 1, got -5'),
     ({'RandomCrop': {'min_ratio': 1.5}}, 'RandomCrop.min_ratio: expected a number > 0 and <= 1, got 1.5'),
+    ({'RandomCrop': {'frames': 48}}, 'RandomCrop.frames: expected [low, high] frame counts, got 48'),
     ({'RandomFlip': {'prob': 'half'}}, "RandomFlip.prob: expected a number >= 0 and <= 1, got 'half'"),
     ({'RandomRotateScale': {'scale': [1.2, 0.9]}}, 'RandomRotateScale.scale: expected a number >= 1.2, got 0.9'),
     ({'SkeletonNorm': None, 'RandomCrop': None}, 'PIPELINE transform entry '),

@@ -129,6 +129,23 @@ def test_random_crop_keeps_a_contiguous_ordered_part():
     assert 20 <= n <= 40 and np.array_equal(np.diff(frames[:n]), np.ones(n - 1)) and not frames[n:].any()
 
 
+def test_random_crop_frames_keeps_a_run_of_frames_like_a_sliding_window():
+    """frames: [10, 12] with frames_prob 1: every draw a contiguous run of 10-12 frames, starts spread over the
+    clip; a clip shorter than the run is kept whole; frames_prob 0 is the ratio crop again."""
+    rng = np.random.default_rng(2)
+    crop = RandomCrop(min_ratio=0.9, frames=[10, 12], frames_prob=1)
+    lengths, starts = set(), set()
+    for _ in range(200):
+        out = crop(clip(40), rng)
+        n, frames = valid_length(out), out[0, :, 0, 0]
+        assert np.array_equal(np.diff(frames[:n]), np.ones(n - 1)) and not frames[n:].any()
+        lengths.add(n), starts.add(int(frames[0]))
+    assert lengths == {10, 11, 12} and min(starts) <= 3 and max(starts) >= 27
+    assert valid_length(crop(clip(8), rng)) == 8
+    ratio_only = RandomCrop(min_ratio=0.9, frames=[10, 12], frames_prob=0)
+    assert all(36 <= valid_length(ratio_only(clip(40), rng)) <= 40 for _ in range(50))
+
+
 @pytest.mark.parametrize('window', [16, 64])
 def test_pipeline_is_reproducible_for_a_seed(window):
     pipe = Compose({'transform': [{'RandomCrop': None}, {'Sampleframe': {'window_size': window, 'random_pad': True}},
