@@ -115,8 +115,7 @@ class RandomCrop:
 
     With `frames: [lo, hi]`, a draw of probability `frames_prob` keeps instead a run of lo..hi frames (the whole
     clip when it is shorter): what a video's sliding window holds. A model trained on whole clips squeezed into
-    its window knows actions only at that speed and from their start (Penn Action's clean-and-jerk, 277 frames,
-    was named on 19% of its own 48-frame runs).
+    its window knows actions only at that speed and from their start (docs/video.md: Penn Action's clean-and-jerk).
     """
 
     def __init__(self, min_ratio=0.7, frames=None, frames_prob=0.5):

@@ -39,7 +39,7 @@ def _check(status, call):
 class Bf16Rounding:
     """fp32 -> bf16, rounded to nearest even, by oneDNN's reorder primitive: paddle.cast's bits (but for fp32
     subnormals, which become zero, and NaN payloads), vectorised and on Paddle's OpenMP threads, where paddle.cast
-    takes one thread at a sixth of the speed (docs/benchmarks.md). One primitive per element count."""
+    runs on one thread, many times slower (docs/benchmarks.md). One primitive per element count."""
 
     _F32, _BF16, _FLAT, _CPU, _IN_ORDER, _SRC, _DST = 3, 2, 2, 1, 1, 1, 17  # oneDNN 3's enum values
 
@@ -146,9 +146,8 @@ def bf16_autocast():
 
 def amp_on_cpu():
     """(bf16, line) for ``--amp`` on the CPU: whether the training step runs under bf16_autocast, and one line
-    saying what --amp does here. bf16 where oneDNN's bf16 GEMM measured faster than fp32: with AMX, and on AMD's
-    AVX512_BF16 (an AMD EPYC: 3.2x the fp32 GEMMs); not on Intel's AVX512_BF16 without AMX (an Intel Xeon: 0.5x;
-    docs/benchmarks.md)."""
+    saying what --amp does here. bf16 where oneDNN's bf16 GEMM measured faster than its fp32 one: with AMX, and on
+    AMD's AVX512_BF16; not on Intel's AVX512_BF16 without AMX (docs/benchmarks.md)."""
     flags = cpu_flags()
     said = '--amp: on the CPU, Paddle 3.3.1 autocast keeps every op in float32 (bfloat16 included, measured)'
     if SGEMM is None or BF16_GEMM is None:
