@@ -268,9 +268,9 @@ def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, 
     frame (older ones are dropped), recognition beside them on its own thread (LiveRecognition); shown in a
     window and/or written to `out_path`. The current element is what the newest window names (timeline's
     current_element: as Segmenter opens one); the strip shows the final timeline so far. Returns the statistics:
-    frames read, shown, dropped, windows skipped, the shown rate, the latency (capture to drawn) and the work per shown frame (taken to
-    drawn): a frame waits at most one frame's work before it is taken, so latency <= 2 x work + a frame interval.
-    `report(statistics)` is called every `report_every` seconds on the way."""
+    frames read, shown, dropped, windows skipped, the shown rate, the latency (capture to drawn) and the work per
+    shown frame (taken to drawn): a frame waits at most one frame's work before it is taken, so latency <= 2 x
+    work + a frame interval. `report(statistics)` is called every `report_every` seconds on the way."""
     check_source(recognizer, video)
     fps, size = video.fps, video.size
     names, layout = recognizer.class_names, recognizer.contract['layout']

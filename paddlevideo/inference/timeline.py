@@ -166,6 +166,7 @@ class Segmenter:
     def push(self, scores):
         """One frame's (K,) scores -> (class_id or -1, that class's score on this frame) of the open row."""
         scores = np.asarray(scores, dtype=np.float64)
+        opening, _ = current_element(scores, self.enter, self.background)
         present = None
         if self.background is not None:
             present = 1.0 - scores[self.background]      # that some element happens
@@ -178,10 +179,10 @@ class Segmenter:
             self._close()
             row = None
         if row is None or row[2] < 0:
-            if (scores[best] if present is None else present) >= self.enter:
+            if opening >= 0:
                 if row is not None:
                     self._close()
-                row = self.open = [t, t - 1, best, 0.0, 0.0]
+                row = self.open = [t, t - 1, opening, 0.0, 0.0]
                 self.sums = np.zeros_like(scores)
             elif row is None:
                 row = self.open = [t, t - 1, -1, 0.0, 0.0]
