@@ -149,9 +149,10 @@ needs_bf16 = pytest.mark.skipif(cpu_gemm.BF16_GEMM is None, reason="Paddle's one
 @pytest.mark.parametrize('count', [0, 1, 17, 100_003])
 def test_bf16_rounding_is_paddle_cast_bit_for_bit(count):
     """oneDNN's reorder (Bf16Rounding, what the bf16 GEMMs' operands go through) gives paddle.cast's bits for
-    every normal number, zero and infinity: round to nearest, ties to even; NaN stays NaN and fp32 subnormals
-    (below 1.2e-38) become zero of their sign, as the AVX512_BF16 instruction makes them. A second size gets its
-    own primitive."""
+    every nonzero normal number and infinity: round to nearest, ties to even; NaN stays NaN, fp32 subnormals
+    (below 1.2e-38) become zero of their sign, as the AVX512_BF16 instruction makes them, and zero stays zero
+    (oneDNN's reorder on a CPU without AVX512_BF16, an AMD Zen 3, makes -0 +0: the same in any product or sum).
+    A second size gets its own primitive."""
     rng = np.random.default_rng(6)
     bits = rng.integers(0, 2 ** 32, count, dtype=np.uint64).astype(np.uint32)
     special = np.array([0x3F808000, 0x3F818000, 0x3F80FFFF, 0x7F7FFFFF, 0x7F800000, 0xFF800000, 0x80000000,
@@ -161,8 +162,10 @@ def test_bf16_rounding_is_paddle_cast_bit_for_bit(count):
     ours = cpu_gemm.BF16_GEMM.operand(paddle.to_tensor(x)).view(paddle.uint16).numpy()
     ref = paddle.cast(paddle.to_tensor(x), 'bfloat16').view(paddle.uint16).numpy()
     nan, subnormal = np.isnan(x), (x != 0) & (np.abs(x) < np.finfo(np.float32).tiny)
-    normal = ~nan & ~subnormal
+    zero = x == 0
+    normal = ~nan & ~subnormal & ~zero
     assert ours.shape == (count,) and np.array_equal(ours[normal], ref[normal])
+    assert np.all(ours[zero] & 0x7FFF == 0)
     assert np.all(ours[subnormal] == (bits[subnormal] >> 16) & 0x8000)
     assert np.all((ours[nan] & 0x7F80 == 0x7F80) & (ours[nan] & 0x7F != 0))
     if count > 4:
