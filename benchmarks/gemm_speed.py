@@ -107,6 +107,7 @@ def time_rounding(operands, repeat, round_bf16):
 def run_worker(args):
     import paddlevideo  # noqa: F401  (before paddle: the CPU runtime)
     from paddlevideo.modeling.backbones import cpu_gemm
+    from paddlevideo.utils.runtime import cpu_has_bf16
     calls, operands = record_step(args.batch, args.window, args.channels)
     flop = sum(2 * m * n * k for _, m, n, k, *_ in calls)
     out = {'calls': len(calls), 'distinct_shapes': len({c[1:] for c in calls}), 'gflop_per_step': round(flop / 1e9, 1),
@@ -116,10 +117,13 @@ def run_worker(args):
         if gemm is None:
             out[name] = {'error': f'{attr} not found in this paddle wheel'}
             continue
+        if gemm.size == 2 and not cpu_has_bf16():  # bf16 there is oneDNN's reference loops: minutes a step
+            out[name] = {'error': 'this CPU has no bf16 instructions (avx512_bf16, amx_bf16)'}
+            continue
         seconds, kernels = replay(gemm, calls, args.repeat)
         out[name] = {'s_per_step': round(seconds, 3), 'gflop_per_s': round(flop / seconds / 1e9, 1),
                      'by_kernel_s': {k: round(v, 3) for k, v in sorted(kernels.items())}}
-    if cpu_gemm.BF16_GEMM is not None:  # the kernels' rounding (oneDNN's reorder) against paddle.cast's
+    if 's_per_step' in out['dnnl_bf16']:  # the kernels' rounding (oneDNN's reorder) against paddle.cast's
         import paddle
         out['bf16_rounding'] = {'operands': len(operands), 'melements': round(sum(operands) / 1e6, 1)} | {
             name: round(time_rounding(operands, args.repeat, fn), 3) for name, fn in (
