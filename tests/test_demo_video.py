@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import numpy as np
@@ -22,7 +23,8 @@ VIDEO = need(SHARED / 'videos' / 'clean_and_jerk.mp4')
 WEIGHTS = need(COMPAT / 'paddlevideo_stgcn_fsd.pdparams')
 
 from paddlevideo.inference import Recognizer  # noqa: E402
-from paddlevideo.inference.stream import run_live  # noqa: E402
+from paddlevideo.inference.stream import annotate_video, run_live  # noqa: E402
+from paddlevideo.utils.errors import DataError  # noqa: E402
 from paddlevideo.inference.video_io import open_video  # noqa: E402
 from paddlevideo.utils.config import get_config  # noqa: E402
 
@@ -105,6 +107,52 @@ def test_a_corrupt_video_is_one_line_and_writes_nothing(tmp_path):
     line = error_line(demo(bad, '-o', out / 'a.mp4', '--timeline', out / 't.json'))
     assert line.startswith(f'error: {bad}: ') and ('cannot be opened' in line or 'no frame could be decoded' in line)
     assert os.listdir(out) == []
+
+
+class BrokenAt:
+    """An opened video whose frame `at` fails: it cannot be decoded (a DataError in the decoding thread), or it
+    comes at another size (a DataError when it is drawn, on the caller's thread)."""
+
+    def __init__(self, video, at, where):
+        self.video, self.at, self.where = video, at, where
+        self.name, self.fps, self.size, self.frame_count = video.name, video.fps, video.size, video.frame_count
+
+    def __iter__(self):
+        for j, frame in enumerate(self.video):
+            if j == self.at and self.where == 'decoding':
+                raise DataError(f'{self.name}: frame {j} cannot be decoded')
+            yield frame[::2] if j == self.at else frame
+
+
+def test_threads_give_the_one_thread_answer(clip, tmp_path):
+    """Decoding and pose on their own threads change nothing in the scores or the annotated frames."""
+    recognizer = Recognizer.from_config(get_config(FSD, OVERRIDES), str(WEIGHTS))
+    runs = {}
+    for threaded in (True, False):
+        with open_video(str(clip[0])) as video:
+            data, scores = annotate_video(video, SlowPose(0), recognizer, str(tmp_path / f'{threaded}.mp4'),
+                                          stride=4, threaded=threaded)
+        with open_video(str(tmp_path / f'{threaded}.mp4')) as written:
+            runs[threaded] = data['segments'], scores, np.stack(list(written))
+    assert len(runs[True][2]) == FRAMES
+    assert runs[True][0] == runs[False][0]
+    np.testing.assert_array_equal(runs[True][1], runs[False][1])
+    np.testing.assert_array_equal(runs[True][2], runs[False][2])
+
+
+@pytest.mark.parametrize('where, says', [('decoding', r'clean_and_jerk\.mp4: frame 50 cannot be decoded'),
+                                         ('drawing', r'clean_and_jerk\.mp4: frame 50 is 340x128, the video began '
+                                                     r'at 340x256')])
+def test_a_failure_on_any_thread_stops_them_all_and_writes_nothing(tmp_path, where, says):
+    """On the whole 300-frame video, so that the threads are still at work when frame 50 is drawn."""
+    recognizer = Recognizer.from_config(get_config(FSD, OVERRIDES), str(WEIGHTS))
+    before = threading.active_count()
+    with open_video(str(VIDEO)) as video:
+        with pytest.raises(DataError, match=says) as caught:  # its traceback keeps annotate_video's locals
+            annotate_video(BrokenAt(video, 50, where), SlowPose(0), recognizer, str(tmp_path / 'out' / 'a.mp4'),
+                           stride=4)
+        assert threading.active_count() == before, caught  # stopped while the video is open and the error held
+    assert os.listdir(tmp_path / 'out') == []
 
 
 class SlowPose:

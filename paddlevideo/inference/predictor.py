@@ -279,6 +279,9 @@ class Predictor:
         def session(batch_size=None):
             options = ort.SessionOptions()
             options.intra_op_num_threads, options.inter_op_num_threads = self.threads, 1
+            # idle workers sleep instead of spinning: the video path runs decoding and pose beside the network,
+            # and spinning workers took their cores (docs/video.md, Throughput)
+            options.add_session_config_entry('session.intra_op.allow_spinning', '0')
             options.log_severity_level = 3  # paddle2onnx leaves unused initializers, each logged as a warning
             if batch_size:
                 options.add_free_dimension_override_by_name(batch_dim, batch_size)

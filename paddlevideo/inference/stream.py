@@ -20,6 +20,9 @@ from .draw import annotate
 from .timeline import NO_ELEMENT, Segmenter, SlidingScores, current_element, timeline
 from .video_io import import_cv2
 
+# Frames the pose thread may run ahead of drawing: more than a stride's, because a scored window releases a stride
+# of frames to be drawn and encoded at once, and a shorter queue leaves the pose thread waiting meanwhile.
+POSE_AHEAD = 16
 FOURCC = {'.mp4': 'mp4v', '.m4v': 'mp4v', '.mov': 'mp4v', '.avi': 'MJPG', '.mkv': 'MJPG'}
 
 
@@ -147,9 +150,12 @@ def annotate_video(video, estimator, recognizer, out_path=None, stride=8, enter=
                          segmenter.so_far(), j, max(video.frame_count, sliding.n_video), len(names), layout)
                 writer.write(frame)
 
+    decoded = prefetch(video, 4) if threaded else video
+    frames = posed_frames(decoded, estimator, pose_every)
+    if threaded:
+        frames = prefetch(frames, POSE_AHEAD)
     try:
-        frames = posed_frames(video, estimator, pose_every)
-        for frame, joints in (prefetch(frames, 4) if threaded else frames):
+        for frame, joints in frames:
             seen[0] = seen[0] or bool(joints[:, 2].any())
             buffer.append((frame if writer else None, joints))
             emit(sliding.push(joints))
@@ -161,6 +167,10 @@ def annotate_video(video, estimator, recognizer, out_path=None, stride=8, enter=
         if writer:
             writer.abort()
         raise
+    finally:
+        if threaded:  # the pose thread first: it reads the decoding one
+            frames.close()
+            decoded.close()
     if writer:
         writer.commit()
     rows = segmenter.finish()
