@@ -343,6 +343,10 @@ def test_crossval_summary_comes_from_the_folds(tmp_path):
     assert result['summary']['train']['pooled_top1'] == pytest.approx(np.trace(pooled) / 12)
     assert result['summary']['train']['pooled_top1'] == pytest.approx(np.mean(top1))      # equal-sized folds
     assert all((out / f'fold_{k}' / 'train' / 'confusion_matrix.csv').is_file() for k in range(3))
+    dump = np.load(out / 'pooled' / 'train' / 'logits.npz')  # held-out samples fold by fold: groups 0, 1, 2
+    np.testing.assert_array_equal(dump['labels'], np.load(tmp_path / 'y.npy')[np.r_[0:12:3, 1:12:3, 2:12:3]])
+    assert dump['logits'].shape == (12, 5)
+    assert np.mean(dump['logits'].argmax(1) == dump['labels']) == pytest.approx(np.trace(pooled) / 12)
     assert 'train: top1' in (out / 'crossval_summary.txt').read_text()
 
 

@@ -3,6 +3,9 @@ calls: train each fold on the other groups, test it on the held-out ones in ever
 report each fold and the mean and spread over folds, and the confusion matrix pooled over folds.
 
     output_dir/fold_<k>/         the fold's training log and checkpoints, <view>/confusion_matrix.csv / .png
+    output_dir/pooled/<view>/    the same over every held-out sample, and its logits.npz (labels too, fold by fold:
+                                 the same order in every run on the same groups, so tools/fuse_scores.py fuses the
+                                 runs of separate streams)
     output_dir/pooled/<view>/    confusion matrix over every held-out sample
     output_dir/crossval_summary.json and .txt
 """
@@ -15,7 +18,7 @@ import numpy as np
 
 from ..loader import build_dataset, build_loader, class_names, num_classes
 from ..loader.dataset import open_npy
-from ..metrics import classification_report, format_report, write_confusion
+from ..metrics import classification_report, format_report, write_confusion, write_dump
 from ..utils.errors import ConfigError, DataError
 from ..utils.fileio import write_text
 from ..utils.logger import get_logger
@@ -142,8 +145,10 @@ def crossval(cfg, groups_file=None, weights=None, seed=None):
         return None
     pooled = {}
     for view, (fold_logits, labels) in logits.items():
-        report = classification_report(np.concatenate(fold_logits), np.concatenate(labels), n)
+        fold_logits, labels = np.concatenate(fold_logits), np.concatenate(labels)
+        report = classification_report(fold_logits, labels, n)
         write_confusion(report, os.path.join(out_dir, 'pooled', view), names)
+        write_dump(os.path.join(out_dir, 'pooled', view, 'logits.npz'), fold_logits, labels)  # for fuse_scores
         pooled[view] = report
         logger.info(f'pooled over folds, view {view}:\n' + format_report(report, names))
     result = dict(groups_file=groups_file, class_names=names, folds=folds,
