@@ -11,7 +11,7 @@ import pytest
 
 from conftest import ROOT  # noqa: F401  (puts the repository on sys.path)
 from paddlevideo.inference.timeline import (SlidingScores, Segmenter, current_element, frame_scores, segment,
-                                            timeline, write_timeline)
+                                            score_curves, timeline, write_timeline)
 from paddlevideo.utils.errors import ConfigError
 
 
@@ -218,3 +218,15 @@ def test_frames_between_two_far_apart_video_frames_keep_their_sums_for_later_win
         sliding.flush()
     assert sliding.scored == 3 and sliding.skipped == 6
     assert [j for j, _ in sliding.finish()] == [1, 2, 3]
+
+
+def test_the_picture_draws_what_the_thresholds_apply_to():
+    """Without a background class, the curves of the classes that lead somewhere (enter / leave apply to them);
+    with one, those of the other leaders and that of some element happening, 1 - background, in its place."""
+    scores = np.array([[0.7, 0.2, 0.1], [0.2, 0.5, 0.3], [0.1, 0.1, 0.8], [0.3, 0.3, 0.4]])
+    names = ['Axel', 'Lutz', 'No jump']
+    assert [(label, c) for label, c, _ in score_curves(scores, names)] == [('Axel', 0), ('Lutz', 1), ('No jump', 2)]
+    curves = score_curves(scores, names, background=2)
+    assert [(label, c) for label, c, _ in curves] == [('Axel', 0), ('Lutz', 1), ('any element (1 - No jump)', -1)]
+    np.testing.assert_allclose(curves[-1][2], [0.9, 0.7, 0.2, 0.6])
+    np.testing.assert_array_equal(curves[0][2], scores[:, 0])

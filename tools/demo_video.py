@@ -139,7 +139,8 @@ def main(argv=None):
             return
         data, scores = annotate_video(video, estimator, recognizer, args.output, pose_every=args.pose_every,
                                       **settings)
-    paths = write_timeline(args.timeline, data, scores, args.enter, args.leave) if args.timeline else []
+    paths = (write_timeline(args.timeline, data, scores, args.enter, args.leave, recognizer.background)
+             if args.timeline else [])
     for row in data['segments']:
         if row['class_id'] >= 0:
             print(f"{row['start_s']:7.2f}-{row['end_s']:7.2f} s  frames {row['start_frame']}-{row['end_frame']}  "

@@ -266,7 +266,7 @@ def timeline_paths(path):
     return [path, stem + '.csv', stem + '.png']
 
 
-def write_timeline(path, data, scores=None, enter=None, leave=None):
+def write_timeline(path, data, scores=None, enter=None, leave=None, background=None):
     """<path> (JSON), the same rows as CSV beside it (<stem>.csv), and, given the per-frame scores, a picture of
     the timeline (<stem>.png); each written atomically."""
     _, csv_path, png_path = timeline_paths(path)
@@ -278,13 +278,24 @@ def write_timeline(path, data, scores=None, enter=None, leave=None):
     writer.writerows(data['segments'])
     write_text(csv_path, text.getvalue())
     if scores is not None:
-        plot_timeline(png_path, data, scores, enter, leave)
+        plot_timeline(png_path, data, scores, enter, leave, background)
     return [path, csv_path] + ([png_path] if scores is not None else [])
 
 
-def plot_timeline(path, data, scores, enter=None, leave=None):
-    """The whole program in one picture: the elements as coloured bars over the per-frame score of each class
-    that leads somewhere."""
+def score_curves(scores, names, background=None):
+    """[(label, class_id, (T,) values)] the timeline picture draws: each class that leads on some frame; with a
+    background class, instead of its own curve, that of some element happening (1 - background), the one the
+    enter / leave thresholds apply to."""
+    leaders = sorted(set(np.argmax(scores, axis=1)[scores.max(axis=1) > 0].tolist()) - {background})
+    curves = [(names[c], c, scores[:, c]) for c in leaders]
+    if background is not None:
+        curves.append((f'any element (1 - {names[background]})', -1, 1.0 - scores[:, background]))
+    return curves
+
+
+def plot_timeline(path, data, scores, enter=None, leave=None, background=None):
+    """The whole program in one picture: the elements as coloured bars over the per-frame score curves
+    (score_curves) and the thresholds."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -302,9 +313,10 @@ def plot_timeline(path, data, scores, enter=None, leave=None):
                       clip_on=True)
     bars.set_yticks([])
     bars.set_title(f"{data['video']}: {sum(r['class_id'] >= 0 for r in data['segments'])} element(s)", fontsize=9)
-    leaders = sorted(set(np.argmax(scores, axis=1)[scores.max(axis=1) > 0].tolist()))
-    for c in leaders:
-        curves.plot(t, scores[:, c], color=np.array(class_colour(c, len(names))[::-1]) / 255, label=names[c])
+    lines = score_curves(scores, names, background)
+    for label, c, values in lines:
+        curves.plot(t, values, label=label, **({'color': np.array(class_colour(c, len(names))[::-1]) / 255}
+                                               if c >= 0 else {'color': 'black', 'linestyle': ':'}))
     for level, name in ((enter, 'enter'), (leave, 'leave')):
         if level is not None:
             curves.axhline(level, color='grey', linestyle='--', linewidth=0.8)
@@ -314,8 +326,8 @@ def plot_timeline(path, data, scores, enter=None, leave=None):
     curves.set_xlim(0, data['frames'] / fps)
     curves.set_xlabel('time (s)')
     curves.set_ylabel('score')
-    if leaders:
-        curves.legend(fontsize=7, loc='upper left', ncol=min(len(leaders), 4))
+    if lines:
+        curves.legend(fontsize=7, loc='upper left', ncol=min(len(lines), 4))
     fig.tight_layout()
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=100)
