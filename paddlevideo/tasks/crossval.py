@@ -6,7 +6,6 @@ report each fold and the mean and spread over folds, and the confusion matrix po
     output_dir/pooled/<view>/    the same over every held-out sample, and its logits.npz (labels too, fold by fold:
                                  the same order in every run on the same groups, so tools/fuse_scores.py fuses the
                                  runs of separate streams)
-    output_dir/pooled/<view>/    confusion matrix over every held-out sample
     output_dir/crossval_summary.json and .txt
 """
 import copy

@@ -38,8 +38,9 @@ def _check(status, call):
 
 class Bf16Rounding:
     """fp32 -> bf16, rounded to nearest even, by oneDNN's reorder primitive: paddle.cast's bits (but for fp32
-    subnormals, which become zero, NaN payloads and, without AVX512_BF16, the sign of zero), vectorised and on Paddle's OpenMP threads, where paddle.cast
-    runs on one thread, many times slower (docs/benchmarks.md). One primitive per element count."""
+    subnormals, which become zero, NaN payloads and, without AVX512_BF16, the sign of zero), vectorised and on
+    Paddle's OpenMP threads, where paddle.cast runs on one thread, many times slower (docs/benchmarks.md). One
+    primitive per element count."""
 
     _F32, _BF16, _FLAT, _CPU, _IN_ORDER, _SRC, _DST = 3, 2, 2, 1, 1, 1, 17  # oneDNN 3's enum values
 
