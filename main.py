@@ -5,6 +5,7 @@
     python main.py -c ... --nprocs 2        (data parallel in 2 processes, the config's batch split between them)
     python -m paddle.distributed.launch --nproc_per_node 2 main.py -c ...   (the same; batch_size per process)
     python main.py -c ... --crossval [GROUPS.npy]   (cross-validation by group: CROSSVAL in the config)
+    python main.py -c ... --crossval --test -w RUN_DIR -o output_dir=NEW   (test that run's folds again)
 """
 import argparse
 import os
@@ -19,7 +20,8 @@ def parse_args(argv=None):
     p.add_argument('-c', '--config', required=True, help='YAML config')
     p.add_argument('-o', '--override', action='append', default=[], help='KEY=VALUE, dotted keys, repeatable')
     p.add_argument('--test', action='store_true', help='test the weights given by -w')
-    p.add_argument('-w', '--weights', help='weights: to test, or to fine-tune from')
+    p.add_argument('-w', '--weights', help='weights: to test, or to fine-tune from; with --crossval --test, the '
+                                           'cross-validation run (its output_dir) whose folds to test')
     p.add_argument('--validate', action='store_true', help='evaluate every epoch and keep the best checkpoint')
     p.add_argument('--seed', type=int, default=None, help='random seed (default: config seed or 0)')
     p.add_argument('--resume', action='store_true', help='continue from the last complete epoch in output_dir '
@@ -68,10 +70,16 @@ def main(argv=None):
         if os.environ.get('PADDLE_TRAINER_ID', '0') == '0':
             print(line)
     if args.crossval is not None:
-        if args.test or args.resume or args.validate:
-            raise ConfigError('--crossval trains and tests every fold itself: leave out --test, --resume, --validate')
+        if args.resume or args.validate:
+            raise ConfigError('--crossval trains and tests every fold itself: leave out --resume and --validate')
+        if args.test and not (args.weights and os.path.isdir(args.weights)):
+            raise ConfigError(f'--crossval --test tests the folds of a cross-validation run: -w its output_dir '
+                              f'(a folder holding fold_0, fold_1, ...), got {args.weights}')
         from paddlevideo.tasks.crossval import crossval
-        crossval(cfg, groups_file=args.crossval or None, weights=args.weights, seed=args.seed)
+        if args.test:
+            crossval(cfg, groups_file=args.crossval or None, run_dir=args.weights)
+        else:
+            crossval(cfg, groups_file=args.crossval or None, weights=args.weights, seed=args.seed)
     elif args.test:
         if not args.weights:
             raise ConfigError('--test needs the weights to test: -w path/to/model.pdparams')

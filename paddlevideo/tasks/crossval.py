@@ -7,6 +7,10 @@ report each fold and the mean and spread over folds, and the confusion matrix po
                                  the same order in every run on the same groups, so tools/fuse_scores.py fuses the
                                  runs of separate streams)
     output_dir/crossval_summary.json and .txt
+
+With `run_dir` (main.py --crossval --test -w RUN_DIR) nothing trains: each fold's last checkpoint in
+RUN_DIR/fold_<k> is tested again, for example through another test pipeline (several windows a clip), and the
+results go to output_dir, which must be another folder, so the run's own summary stays as it is.
 """
 import copy
 import json
@@ -18,10 +22,12 @@ import numpy as np
 from ..loader import build_dataset, build_loader, class_names, num_classes
 from ..loader.dataset import open_npy
 from ..metrics import classification_report, format_report, write_confusion, write_dump
+from ..modeling import build_model
+from ..utils.checkpoint import load_weights
 from ..utils.errors import ConfigError, DataError
 from ..utils.fileio import write_text
 from ..utils.logger import get_logger
-from .train import evaluate, train_model
+from .train import checkpoint_path, evaluate, train_model
 
 
 def load_groups(path, count):
@@ -84,8 +90,10 @@ def summary_text(result):
     for f in result['folds']:
         figures = '  '.join(f"{v}: top1 {r['top1']:.2%} mca {r['mean_class_accuracy']:.2%}"
                             for v, r in f['views'].items())
-        lines.append(f"fold {f['fold']} (held out {f['test_groups']}, {f['test_samples']} samples, trained on "
-                     f"{f['train_samples']} in {f['train_seconds']:.0f} s): {figures}")
+        trained = (f"tested {f['weights']}" if 'weights' in f else
+                   f"trained on {f['train_samples']} in {f['train_seconds']:.0f} s")
+        lines.append(f"fold {f['fold']} (held out {f['test_groups']}, {f['test_samples']} samples, {trained}): "
+                     f"{figures}")
     for view, s in result['summary'].items():
         t, m = s['top1'], s['mean_class_accuracy']
         lines.append(f"{view}: top1 {t['mean']:.2%} +- {t['std']:.2%} (min {t['min']:.2%}, max {t['max']:.2%}), "
@@ -94,14 +102,18 @@ def summary_text(result):
     return '\n'.join(lines) + '\n'
 
 
-def crossval(cfg, groups_file=None, weights=None, seed=None):
-    """Train and test every fold (see the module docstring); returns the summary dict written to
-    output_dir/crossval_summary.json. Under paddle.distributed.launch every process trains, rank 0 tests."""
+def crossval(cfg, groups_file=None, weights=None, seed=None, run_dir=None):
+    """Train and test every fold, or test the folds of `run_dir` again (see the module docstring); returns the
+    summary dict written to output_dir/crossval_summary.json. Under paddle.distributed.launch every process
+    trains, rank 0 tests."""
     section = cfg.get('CROSSVAL') or {}
     groups_file = groups_file or section.get('groups')
     if not groups_file:
         raise ConfigError('cross-validation needs a groups file: CROSSVAL.groups in the config or --crossval FILE')
     out_dir = cfg.output_dir
+    if run_dir is not None and os.path.realpath(run_dir) == os.path.realpath(out_dir):
+        raise ConfigError(f'--crossval --test: output_dir is the run tested ({run_dir}); write the new results '
+                          f'elsewhere (-o output_dir=...), so the run\'s own summary is kept')
     logger = get_logger(out_dir)
     train_set = build_dataset(cfg, 'train')
     groups = load_groups(groups_file, len(train_set.indices))    # one per stored sample (not background ones)
@@ -114,18 +126,22 @@ def crossval(cfg, groups_file=None, weights=None, seed=None):
                             f"({groups_file}): a view must hold the training samples in the same order")
     names, n = class_names(cfg), num_classes(cfg)
     rank = int(os.environ.get('PADDLE_TRAINER_ID', '0'))
+    trained = [_fold_weights(cfg, run_dir, k) for k in range(len(splits))] if run_dir is not None else None
     folds, logits = [], {v: ([], []) for v in views}
     for k, (held, train_idx, test_idx) in enumerate(splits):
         fold_cfg = copy.deepcopy(cfg)
         fold_cfg.output_dir = os.path.join(out_dir, f'fold_{k}')
-        tic = time.time()
-        model = train_model(fold_cfg, weights=weights, seed=seed, indices=train_idx)
-        seconds = time.time() - tic
+        fold = dict(fold=k, test_groups=held, train_samples=len(train_idx), test_samples=len(test_idx), views={})
+        if trained:
+            model = load_weights(build_model(cfg.MODEL), trained[k])
+            fold['weights'] = trained[k]
+        else:
+            tic = time.time()
+            model = train_model(fold_cfg, weights=weights, seed=seed, indices=train_idx)
+            fold['train_seconds'] = round(time.time() - tic, 1)
         if rank != 0:
             continue
         logger = get_logger(out_dir)
-        fold = dict(fold=k, test_groups=held, train_samples=len(train_idx), test_samples=len(test_idx),
-                    train_seconds=round(seconds, 1), views={})
         for view, split in views.items():
             view_cfg = _with_test(cfg, split)
             dataset = build_dataset(view_cfg, 'test', indices=test_idx)
@@ -157,6 +173,17 @@ def crossval(cfg, groups_file=None, weights=None, seed=None):
     write_text(os.path.join(out_dir, 'crossval_summary.txt'), text)
     logger.info(text + f'summary: {os.path.join(out_dir, "crossval_summary.json")} and .txt')
     return result
+
+
+def _fold_weights(cfg, run_dir, k):
+    """The last checkpoint of fold k of the cross-validation run in run_dir (a DataError when it is missing)."""
+    fold_cfg = copy.deepcopy(cfg)
+    fold_cfg.output_dir = os.path.join(run_dir, f'fold_{k}')
+    path = checkpoint_path(fold_cfg, int(cfg.get('epochs', 1)), 'pdparams')
+    if not os.path.isfile(path):
+        raise DataError(f'{path}: not found: --crossval --test -w {run_dir} tests the last epoch of every fold of a '
+                        f'finished cross-validation run of this config')
+    return path
 
 
 def _with_test(cfg, split):
