@@ -5,7 +5,9 @@ of --stride over the frames' skeletons, per video frame, through the exported mo
 it (Predictor defaults: fp32) and through dygraph as -c/-w runs it), drawing (skeleton, label and strip) and
 encoding, then the whole path (tools/demo_video.py's annotate_video writing an .mp4): decoding and pose each on a
 thread beside recognition, drawing and encoding (the default), all on one thread, with --pose-every 2, and over the
-video played 3 times in a row (closer to a whole program's steady rate). Beside each rate, the CPU time of this
+video played 3 times in a row (closer to a whole program's steady rate); and live (run_live, as demo_video.py
+--camera runs it, writing the .mp4): the file played at its own rate as a camera, frames shown per second against
+the source's rate (the baseline: real time), the fraction dropped and the latency. Beside each rate, the CPU time of this
 process per frame (ms, all its threads): what a stage costs whoever else runs on the machine; 2000 / (the whole
 path's CPU ms) bounds the rate on two free cores. Random weights (speed does not depend on them). Others may share
 the CPU: the line carries the load average before and after.
@@ -30,7 +32,7 @@ from benchmarks.machine import machine  # noqa: E402
 from paddlevideo.inference import Recognizer, export_model  # noqa: E402
 from paddlevideo.inference.draw import annotate  # noqa: E402
 from paddlevideo.inference.pose import build_pose_estimator  # noqa: E402
-from paddlevideo.inference.stream import AtomicVideoWriter, annotate_video  # noqa: E402
+from paddlevideo.inference.stream import AtomicVideoWriter, annotate_video, run_live  # noqa: E402
 from paddlevideo.inference.timeline import frame_scores  # noqa: E402
 from paddlevideo.inference.video_io import open_video  # noqa: E402
 from paddlevideo.modeling import build_model  # noqa: E402
@@ -97,6 +99,11 @@ def one_video(path, recognizers, stride, tmp):
                 return annotate_video(Played(path, times), estimator, recognizer, os.path.join(tmp, 'whole.mp4'),
                                       stride=stride, **options)
         out.update(figures(name, n * times, *clock(whole)[1:]))
+    with build_pose_estimator('mediapipe') as estimator:
+        live = run_live(Played(path, 1), estimator, recognizer, out_path=os.path.join(tmp, 'live.mp4'),
+                        stride=stride, realtime=True)
+    out.update(live_fps=round(live['shown_fps'], 1), live_dropped=round(live['dropped'] / live['read'], 3),
+               live_latency_mean_ms=round(live['latency_mean_ms']), live_latency_max_ms=round(live['latency_max_ms']))
     return out
 
 
