@@ -169,15 +169,17 @@ class SlowPose:
         return self.joints.astype(np.float32)
 
 
-def test_live_drops_frames_and_keeps_latency_bounded(clip, tmp_path):
+@pytest.mark.parametrize('threaded', [True, False])
+def test_live_drops_frames_and_keeps_latency_bounded(clip, tmp_path, threaded):
     """A 3 s file played at its rate (30 fps) into a loop that needs over 60 ms a frame: about 2 frames in 3 are
     dropped, yet every shown frame was captured at most a few frame times before it was drawn (a queue of every
-    frame would fall seconds behind by the end)."""
+    frame would fall seconds behind by the end); with pose on its own thread or not."""
     video, fps = clip
     recognizer = Recognizer.from_config(get_config(FSD, OVERRIDES), str(WEIGHTS))
     pose = SlowPose(0.06)
     with open_video(str(video)) as source:
-        stats = run_live(source, pose, recognizer, out_path=str(tmp_path / 'live.mp4'), realtime=True, stride=4)
+        stats = run_live(source, pose, recognizer, out_path=str(tmp_path / 'live.mp4'), realtime=True, stride=4,
+                         threaded=threaded)
     assert stats['read'] == FRAMES and stats['seconds'] < FRAMES / fps + 0.5, stats   # kept up with the clock
     assert stats['shown'] == pose.calls - 1 == stats['read'] - stats['dropped']   # one call loads the model
     assert stats['dropped'] > FRAMES / 3, stats
@@ -187,6 +189,31 @@ def test_live_drops_frames_and_keeps_latency_bounded(clip, tmp_path):
     written = cv2.VideoCapture(str(tmp_path / 'live.mp4'))
     assert written.get(cv2.CAP_PROP_FRAME_COUNT) == stats['shown']
     assert sorted(os.listdir(tmp_path)) == ['live.mp4']
+
+
+class PoseFailsAt(SlowPose):
+    """A pose estimator whose call `at` fails (counting the call that loads the model)."""
+
+    def __init__(self, at):
+        super().__init__(0.005)
+        self.at = at
+
+    def __call__(self, frame):
+        if self.calls + 1 == self.at:
+            raise DataError(f'pose failed on call {self.at}')
+        return super().__call__(frame)
+
+
+@pytest.mark.parametrize('threaded', [True, False])
+def test_a_live_failure_stops_every_thread_and_writes_nothing(clip, tmp_path, threaded):
+    recognizer = Recognizer.from_config(get_config(FSD, OVERRIDES), str(WEIGHTS))
+    before = threading.active_count()
+    with open_video(str(clip[0])) as source:
+        with pytest.raises(DataError, match='pose failed on call 20') as caught:
+            run_live(source, PoseFailsAt(20), recognizer, out_path=str(tmp_path / 'out' / 'live.mp4'), realtime=True,
+                     stride=4, threaded=threaded)
+        assert threading.active_count() == before, caught   # reader, pose and recognition threads all stopped
+    assert os.listdir(tmp_path / 'out') == []
 
 
 def test_the_shipped_jump_model_names_the_real_axel(tmp_path):

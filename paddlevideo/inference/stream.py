@@ -265,22 +265,28 @@ class LiveRecognition:
         with self.lock:
             return self.segmenter.so_far()
 
-    def close(self):
+    def stop(self):
         self.inbox.put(None)
         self.thread.join()
+
+    def close(self):
+        self.stop()
         if self.error:
             raise self.error
 
 
 def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, enter=0.6, leave=0.4,
-             min_seconds=0.2, realtime=False, max_seconds=None, report=None, report_every=2.0, centre=1.0):
+             min_seconds=0.2, realtime=False, max_seconds=None, report=None, report_every=2.0, centre=1.0,
+             threaded=True):
     """Follow a camera, stream or (with `realtime`) a file played at its rate: pose and drawing on the newest
     frame (older ones are dropped), recognition beside them on its own thread (LiveRecognition); shown in a
-    window and/or written to `out_path`. The current element is what the newest window names (timeline's
-    current_element: as Segmenter opens one); the strip shows the final timeline so far. Returns the statistics:
-    frames read, shown, dropped, windows skipped, the shown rate, the latency (capture to drawn) and the work per
-    shown frame (taken to drawn): a frame waits at most one frame's work before it is taken, so latency <= 2 x
-    work + a frame interval. `report(statistics)` is called every `report_every` seconds on the way."""
+    window and/or written to `out_path`. `threaded`: pose on a thread of its own, one frame ahead of the drawing
+    and writing (a frame's pose overlaps the previous frame's encoding); else both on this thread. The current
+    element is what the newest window names (timeline's current_element: as Segmenter opens one); the strip shows
+    the final timeline so far. Returns the statistics: frames read, shown, dropped, windows skipped, the shown
+    rate, the latency (capture to drawn) and the work per shown frame (taken to drawn): a frame waits at most one
+    frame's work before it is taken, so latency <= 2 x work + a frame interval. `report(statistics)` is called
+    every `report_every` seconds on the way."""
     check_source(recognizer, video)
     fps, size = video.fps, video.size
     names, layout = recognizer.class_names, recognizer.contract['layout']
@@ -301,15 +307,16 @@ def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, 
                 'latency_mean_ms': float(lat.mean() * 1000), 'latency_max_ms': float(lat.max() * 1000),
                 'work_mean_ms': float(busy.mean() * 1000), 'work_max_ms': float(busy.max() * 1000)}
 
-    try:
-        while True:
-            item = source.get()
-            if item is None:
-                break
-            frame, captured = item
+    def posed():
+        """(frame, capture time, time taken, joints) of the newest frame, until the source ends."""
+        while (item := source.get()) is not None:
             taken = time.monotonic()
+            yield item + (taken, estimator(item[0]))
+
+    frames = prefetch(posed(), 1) if threaded else posed()
+    try:
+        for frame, captured, taken, joints in frames:
             t0 = captured if t0 is None else t0
-            joints = estimator(frame)
             live.add(joints, captured - t0)
             current = live.sliding.latest
             class_id, score = current_element(current, enter, recognizer.background)
@@ -330,10 +337,13 @@ def run_live(video, estimator, recognizer, show=False, out_path=None, stride=8, 
                 last_report = done
             if max_seconds and captured - t0 >= max_seconds:
                 break
-        source.close()
+        source.close()    # first: a pose thread waiting for a frame then sees the end
+        frames.close()
         live.close()
     except BaseException:
         source.close()
+        frames.close()
+        live.stop()
         if writer:
             writer.abort()
         raise
