@@ -10,7 +10,8 @@ import yaml
 from conftest import ROOT, SHARED, need
 from paddlevideo.loader import build_dataset, class_names
 from paddlevideo.loader.dataset3d import Skeleton3DDataset
-from paddlevideo.skeleton.jumps import clockwise, flight_frames, gliding_foot, jump_free_runs, takeoff_foot
+from paddlevideo.skeleton.jumps import (clockwise, flight_frames, gliding_foot, jump_free_runs, run_in_turn,
+                                       takeoff_foot)
 from paddlevideo.loader.pipelines import BodyNorm, JumpWindow, RandomCamera, apex_frame, fsd_view, jump_apexes
 from paddlevideo.loader.pipelines.camera import CENTRE_HEIGHT, FRAME, PX_PER_MM, project, resample
 from paddlevideo.loader.synthetic import make_synthetic_skating
@@ -173,6 +174,29 @@ def test_the_gliding_foot_and_the_turn_of_a_jump():
     assert [takeoff_foot(n) for n in ('Axel', 'Toe loop', 'toe-loop', 'Loop', 'Lutz', 'Comb')] == \
         ['left', 'right', 'right', 'right', 'left', None]
     assert takeoff_foot('Salchow', clockwise=True) == 'right' and takeoff_foot('Comb', clockwise=True) is None
+
+
+def test_run_in_turn():
+    joints = turning_jump(T=200, apex=150)                                    # turns in the air only
+    assert run_in_turn(joints) == pytest.approx(0, abs=1e-6)
+    angle = np.pi * np.clip((np.arange(200) - 80) / 20, 0, 1)                # a half turn 1.2-0.9 s before the apex
+    joints[:, 12, :2] = joints[:, 8, :2] + 150 * np.stack([np.cos(angle), np.sin(angle)], 1)
+    joints[:, 9, :2] = joints[:, 8, :2] - 150 * np.stack([np.cos(angle), np.sin(angle)], 1)
+    assert run_in_turn(joints) == pytest.approx(180)
+    assert run_in_turn(joints[60:]) is None                                   # 1.5 s of run-in not recorded
+
+
+def test_a_flip_turns_in_its_run_in_and_a_lutz_does_not():
+    """FS-Jump3D, every skater: between 1.5 and 0.5 s before the apex a Flip's hips turn 142-186 degrees and a
+    Lutz's 4-45 (measured): what tells them apart happens before the last 0.87 s a 48-frame test window holds."""
+    need(FSJ)
+    data = np.load(FSJ / 'train_joints3d_60fps.npz')
+    labels = np.load(FSJ / 'train_label.npy')
+    turns = {c: [run_in_turn(data['joints'][i, :data['lengths'][i]]) for i in np.flatnonzero(labels == c)]
+             for c in (1, 3)}                                                 # Flip, Lutz (not swapped in A)
+    flip, lutz = ([t for t in turns[c] if t is not None] for c in (1, 3))
+    assert len(flip) == 29 and len(lutz) == 30
+    assert min(flip) > 140 and max(lutz) < 46
 
 
 def test_label_check_finds_skater_a_salchow_and_toeloop_exchanged(tmp_path, capsys):

@@ -59,3 +59,16 @@ def gliding_foot(joints, fps=60.0, before=(0.75, 0.25)):
     start, stop = max(apex - round(before[0] * fps), 0), max(apex - round(before[1] * fps), 1)
     diff = float(np.mean(joints[start:stop, LEFT_ANKLE, UP] - joints[start:stop, RIGHT_ANKLE, UP]))
     return ('left' if diff < 0 else 'right'), abs(diff)
+
+
+def run_in_turn(joints, fps=60.0, before=(1.5, 0.5)):
+    """(T, V, 3) mm of one jump -> degrees the hips turn about the vertical from before[0] to before[1] seconds
+    before the highest point of the MidHip (None when the clip starts later): a Flip's run-in holds a half turn
+    (the three-turn or Mohawk onto the back inside edge), a Lutz's a long glide on the back outside edge."""
+    apex = int(np.argmax(joints[:, HIP, UP]))
+    start, stop = apex - round(before[0] * fps), apex - round(before[1] * fps)
+    if start < 0:
+        return None
+    hips = joints[start:stop + 1, LEFT_HIP, :2] - joints[start:stop + 1, RIGHT_HIP, :2]
+    turn = np.unwrap(np.arctan2(hips[:, 1], hips[:, 0]))
+    return float(np.degrees(abs(turn[-1] - turn[0])))
