@@ -29,10 +29,11 @@ def jump_apexes(data, rise, joint=8, smooth=5, gap=10):
     high (the highest within `gap` frames either side, at least `gap` frames from the clip's ends, where a skater
     straightening up is no jump) that rises above the hip's median height at least `rise` of the way the highest
     point does."""
-    height, top = hip_height(data, joint, smooth), apex_frame(data, joint, smooth)
+    height = hip_height(data, joint, smooth)
     seen = np.isfinite(height)
     if not seen.any():
-        return [top]
+        return [len(height) // 2]
+    top = int(np.argmax(height))
     rise_of = height - np.median(height[seen])
     highs = [t for t in range(gap, len(height) - gap)
              if seen[t] and height[t] == height[t - gap:t + gap + 1].max() and rise_of[t] >= rise * rise_of[top]]
