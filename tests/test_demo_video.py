@@ -220,8 +220,8 @@ def test_the_shipped_jump_model_names_the_real_axel(tmp_path):
     """axel_1A.mp4: a real single Axel (takeoff at frame 65, landing at 80) by a skater who turns clockwise (the
     right foot lower before the takeoff, the left one after the landing: tools/check_jump_labels.py's rule,
     mirrored); the jump model knows counter-clockwise skaters, so --mirror. At the default thresholds the
-    timeline's only element is an Axel over the jump (measured: frames 60-106, 0.37, at stride 4: 'no jump' drops
-    below 0.4 before the takeoff and the clip ends 26 frames after the landing, inside windows that hold it)."""
+    timeline's only element is an Axel over the jump (measured: frames 40-106, 0.68, at stride 4: the 64-frame
+    windows that hold the jump begin well before the takeoff, and the clip ends 26 frames after the landing)."""
     axel = need(SHARED / 'videos' / 'skating' / 'axel_1A.mp4')
     result = subprocess.run([sys.executable, str(ROOT / 'tools' / 'demo_video.py'), str(axel), '-c',
                              str(ROOT / 'configs' / 'recognition' / 'stgcn' / 'stgcn_fsjump3d.yaml'), '-w',
