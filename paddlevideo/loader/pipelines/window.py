@@ -67,22 +67,21 @@ class JumpWindow:
 
     def __call__(self, data, rng):
         if self.num_clips > 1:
-            return np.stack([self._cut(data, where) for where in np.linspace(*self.apex, self.num_clips)])
-        where = rng.uniform(*self.apex) if isinstance(self.apex, (list, tuple)) else float(self.apex)
-        return self._cut(data, where)
-
-    def _cut(self, data, where):
+            places = np.linspace(*self.apex, self.num_clips)
+        else:
+            places = [rng.uniform(*self.apex) if isinstance(self.apex, (list, tuple)) else float(self.apex)]
         C, _, V, M = data.shape
         T, W = valid_length(data), self.window_size
-        out = np.zeros((C, W, V, M), np.float32)
         if T <= W:
+            out = np.zeros((C, W, V, M), np.float32)
             out[:, :T] = data[:, :T]
-            return out
-        if self.rise is None:
-            centre = apex_frame(data, self.joint)
+            windows = [out] * len(places)
         else:
-            jumps = jump_apexes(data, self.rise, self.joint)
-            centre = (jumps[0] + jumps[-1]) // 2
-        start = min(max(centre - int(round(where * W)), 0), T - W)
-        out[:] = data[:, start:start + W]
-        return out
+            if self.rise is None:
+                centre = apex_frame(data, self.joint)
+            else:
+                jumps = jump_apexes(data, self.rise, self.joint)
+                centre = (jumps[0] + jumps[-1]) // 2
+            starts = [min(max(centre - int(round(where * W)), 0), T - W) for where in places]
+            windows = [data[:, start:start + W].astype(np.float32) for start in starts]
+        return np.stack(windows) if self.num_clips > 1 else windows[0]
