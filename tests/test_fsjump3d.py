@@ -264,12 +264,19 @@ def test_a_background_needs_its_class_named_once(tmp_path, fixed_labels):
         build_dataset(cfg, 'train')
 
 
+def hip_clip(hip_y):
+    """An FSD-format clip whose MidHip has image height `hip_y` (y down) frame by frame and whose joint 3 holds the
+    frame's index in x, to find which frames a window took."""
+    data = np.zeros((3, len(hip_y), 25, 1), np.float32)
+    data[:2] = 0.1
+    data[1, :, 8, 0] = hip_y
+    data[0, :, 3, 0] = np.arange(len(hip_y))
+    return data
+
+
 def test_jump_window_places_the_apex():
     T, apex = 150, 70
-    data = np.zeros((3, T, 25, 1), np.float32)
-    data[:2] = 0.1
-    data[1, :, 8, 0] = 0.2 + 0.001 * (np.arange(T) - apex) ** 2               # MidHip highest at frame 70
-    data[0, :, 3, 0] = np.arange(T)                                          # frame index, to find frames
+    data = hip_clip(0.2 + 0.001 * (np.arange(T) - apex) ** 2)                # MidHip highest at frame 70
     assert apex_frame(data) == apex
     out = JumpWindow(48, apex=0.5)(data, np.random.default_rng(0))
     assert out.shape == (3, 48, 25, 1) and out[0, 24, 3, 0] == apex
@@ -284,10 +291,7 @@ def test_jump_window_places_the_apex():
 
 def test_jump_window_clips_spread_the_apex_over_the_range():
     T, apex = 150, 70
-    data = np.zeros((3, T, 25, 1), np.float32)
-    data[:2] = 0.1
-    data[1, :, 8, 0] = 0.2 + 0.001 * (np.arange(T) - apex) ** 2
-    data[0, :, 3, 0] = np.arange(T)
+    data = hip_clip(0.2 + 0.001 * (np.arange(T) - apex) ** 2)
     clips = JumpWindow(48, apex=[0.25, 0.75], num_clips=3)(data, None)
     assert clips.shape == (3, 3, 48, 25, 1)
     assert [int(c[0, 0, 3, 0]) for c in clips] == [apex - 12, apex - 24, apex - 36]   # apex at 12, 24, 36 of 48
@@ -303,14 +307,10 @@ def test_jump_window_clips_spread_the_apex_over_the_range():
 
 
 def test_combination_window_is_placed_between_its_jumps():
-    T = 160
-    data = np.zeros((3, T, 25, 1), np.float32)
-    data[:2] = 0.1
-    t = np.arange(T)
+    t = np.arange(160)
     rise = 0.2 * np.exp(-((t - 50) / 6) ** 2) + 0.15 * np.exp(-((t - 100) / 6) ** 2)   # two jumps, the 2nd lower
     rise[:5] = 0.17                                                                     # standing up at the start
-    data[1, :, 8, 0] = 0.3 - rise
-    data[0, :, 3, 0] = t
+    data = hip_clip(0.3 - rise)
     assert apex_frame(data) == 50
     assert jump_apexes(data, 0.6) == [50, 100] and jump_apexes(data, 0.8) == [50]      # 0.15 / 0.2 of the way
     assert int(JumpWindow(48, apex=0.5, combination_rise=0.6)(data, None)[0, 24, 3, 0]) == 75
