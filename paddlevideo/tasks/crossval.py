@@ -177,9 +177,8 @@ def crossval(cfg, groups_file=None, weights=None, seed=None, run_dir=None):
 
 def _fold_weights(cfg, run_dir, k):
     """The last checkpoint of fold k of the cross-validation run in run_dir (a DataError when it is missing)."""
-    fold_cfg = copy.deepcopy(cfg)
-    fold_cfg.output_dir = os.path.join(run_dir, f'fold_{k}')
-    path = checkpoint_path(fold_cfg, int(cfg.get('epochs', 1)), 'pdparams')
+    name = os.path.basename(checkpoint_path(cfg, int(cfg.get('epochs', 1)), 'pdparams'))
+    path = os.path.join(run_dir, f'fold_{k}', name)
     if not os.path.isfile(path):
         raise DataError(f'{path}: not found: --crossval --test -w {run_dir} tests the last epoch of every fold of a '
                         f'finished cross-validation run of this config')
